@@ -1,0 +1,168 @@
+"""The ``smtplab`` command: probe servers, or run the demo against the embedded lab.
+
+Exit status: 0 when no critical finding was made, 1 when at least one was,
+2 for invalid usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from smtplab.config import ProbeConfig
+from smtplab.credentials import Credentials
+from smtplab.diagnosis import Severity
+from smtplab.runner import probe_many
+from smtplab.targets import parse_endpoints, parse_target
+
+if TYPE_CHECKING:
+    from smtplab.result import ProbeResult
+
+log = logging.getLogger("smtplab")
+
+EXIT_OK = 0
+EXIT_CRITICAL = 1
+EXIT_USAGE = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    if args.command == "demo":
+        from smtplab.demo import run_demo
+
+        return run_demo(Path(args.output))
+    try:
+        return run_probe(args)
+    except ValueError as exc:
+        parser.error(str(exc))
+    return EXIT_USAGE
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smtplab",
+        description="Diagnose SMTP servers: ports, banner, EHLO, STARTTLS, TLS, AUTH and relay.",
+        epilog="Exit status: 0 no critical finding, 1 critical findings, 2 invalid usage.",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log progress (-v) or every protocol line (-vv) to stderr")
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_probe_parser(commands)
+    demo = commands.add_parser("demo", help="probe the embedded lab's two servers and write a report")
+    demo.add_argument("--output", default=".", help="folder for the report (default: current folder)")
+    return parser
+
+
+def _add_probe_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    probe = commands.add_parser("probe", help="probe one or more mail servers")
+    probe.add_argument("hosts", nargs="+", metavar="HOST", help="host name or IP literal")
+    probe.add_argument("--ports", default=None,
+                       help="comma-separated PORT or PORT/MODE, MODE one of starttls, tls, plain "
+                            "(default: 25/starttls,587/starttls,465/tls)")
+    probe.add_argument("--user", help="user name for the credential check")
+    secret = probe.add_mutually_exclusive_group()
+    secret.add_argument("--password-env", metavar="VAR",
+                        help="environment variable that holds the password")
+    secret.add_argument("--ask-password", action="store_true", help="prompt for the password")
+    probe.add_argument("--mechanism", help="SASL mechanism: PLAIN, LOGIN or CRAM-MD5 "
+                                           "(default: the first of CRAM-MD5, PLAIN, LOGIN offered)")
+    probe.add_argument("--cafile", help="PEM file of CAs to trust (default: the system CAs)")
+    probe.add_argument("--nameserver", metavar="IP[:PORT]",
+                       help="DNS server to query (default: the system resolver)")
+    probe.add_argument("--no-dns", action="store_true",
+                       help="skip DNS lookups; HOST must then be an IP literal")
+    probe.add_argument("--timeout", type=float, default=15.0,
+                       help="seconds to wait for a connection, a TLS handshake or one reply (default 15)")
+    probe.add_argument("--deadline", type=float, default=90.0,
+                       help="seconds one endpoint's whole conversation may take (default 90)")
+    probe.add_argument("--ehlo-name", help="name to send in EHLO (default: this machine's host name)")
+    probe.add_argument("--mail-from", default="smtplab@example.com", help="relay test sender")
+    probe.add_argument("--rcpt-to", default="smtplab@example.net", help="relay test recipient")
+    probe.add_argument("--no-relay-test", action="store_true", help="skip MAIL FROM / RCPT TO")
+    probe.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                       help="output: summary table, the whole result as JSON, or endpoints as CSV")
+    probe.add_argument("--report", metavar="FILE.md", help="write the Markdown report there")
+    probe.add_argument("--save", metavar="FILE.jsonl", help="save the result for smtplab.load")
+
+
+def run_probe(args: argparse.Namespace) -> int:
+    config = _config(args)
+    endpoints = parse_endpoints(args.ports)
+    targets = [parse_target(host, endpoints) for host in args.hosts]
+    credentials = _credentials(args)
+    result = probe_many(targets, config=config, credentials=credentials)
+    _write_output(result, args.format)
+    if args.report:
+        Path(args.report).write_text(result.to_markdown(), encoding="utf-8")
+        log.info("report written to %s", args.report)
+    if args.save:
+        result.save(args.save)
+    critical = any(item.severity is Severity.CRITICAL for item in result.finding_list)
+    return EXIT_CRITICAL if critical else EXIT_OK
+
+
+def _config(args: argparse.Namespace) -> ProbeConfig:
+    options = {
+        "nameserver": args.nameserver,
+        "resolve": not args.no_dns,
+        "cafile": args.cafile,
+        "connect_timeout": args.timeout,
+        "reply_timeout": args.timeout,
+        "tls_timeout": args.timeout,
+        "probe_timeout": args.deadline,
+        "mail_from": args.mail_from,
+        "rcpt_to": args.rcpt_to,
+        "relay_test": not args.no_relay_test,
+    }
+    if args.ehlo_name:
+        options["ehlo_name"] = args.ehlo_name
+    return ProbeConfig(**options)
+
+
+def _credentials(args: argparse.Namespace) -> Credentials | None:
+    if args.user is None:
+        if args.password_env or args.ask_password:
+            raise ValueError("--password-env and --ask-password need --user")
+        return None
+    if args.password_env:
+        return Credentials.from_env(args.user, args.password_env, args.mechanism)
+    if args.ask_password:
+        return Credentials.from_prompt(args.user, args.mechanism)
+    raise ValueError("--user needs --password-env VAR or --ask-password")
+
+
+def _write_output(result: ProbeResult, output_format: str) -> None:
+    if output_format == "table":
+        sys.stdout.write(result.summary() + "\n")
+    elif output_format == "csv":
+        sys.stdout.write(result.endpoints.to_csv(index=False))
+    else:
+        sys.stdout.write(json.dumps(result_to_json(result), ensure_ascii=False, indent=1) + "\n")
+
+
+def result_to_json(result: ProbeResult) -> dict[str, object]:
+    """Every frame as records (NA as null) plus the run's settings."""
+    run = result.run
+    header = {
+        "started_at": run.started_at, "finished_at": run.finished_at, "vantage": run.vantage,
+        "tool_version": run.tool_version, "config": run.config, "username": run.username,
+    }
+    frames = {
+        name: json.loads(frame.to_json(orient="records", date_format="iso"))
+        for name, frame in result.frames().items()
+    }
+    return {"run": header, "frames": frames}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

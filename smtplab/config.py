@@ -1,0 +1,80 @@
+"""Probe settings as a frozen value, echoed into every result."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProbeConfig:
+    """Settings of one probe run; all times are in seconds."""
+
+    nameserver: str | None = None
+    """DNS server as ``IP`` or ``IP:PORT`` (``[IPv6]:PORT``); None uses the system resolver."""
+    resolve: bool = True
+    """Look up A/AAAA/PTR records; when False, targets must be IP literals and PTR is skipped."""
+    cafile: str | None = None
+    """PEM file of trusted CAs for certificate checks; None uses the system CAs."""
+    ehlo_name: str = field(default_factory=socket.gethostname)
+    """Name sent in EHLO/HELO; many servers reject names that are not fully qualified."""
+    mail_from: str = "smtplab@example.com"
+    rcpt_to: str = "smtplab@example.net"
+    """Relay test addresses; reserved domains (RFC 2606) so no real mailbox is ever named."""
+    relay_test: bool = True
+    connect_timeout: float = 10.0
+    reply_timeout: float = 30.0
+    """Longest wait for one complete reply, the greeting included."""
+    tls_timeout: float = 10.0
+    dns_timeout: float = 5.0
+    probe_timeout: float = 90.0
+    """Deadline of one endpoint's whole conversation."""
+    concurrency: int = 32
+    """Endpoints probed at the same time across all hosts."""
+    max_line_bytes: int = 4096
+    max_reply_lines: int = 200
+    allow_plaintext_auth: bool = False
+    """Send credentials over an unencrypted connection when the server offers AUTH there."""
+
+    def __post_init__(self) -> None:
+        if self.nameserver is not None:
+            parse_nameserver(self.nameserver)
+        for name in ("connect_timeout", "reply_timeout", "tls_timeout", "dns_timeout", "probe_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"invalid {name} {getattr(self, name)!r}: expected seconds > 0")
+        if self.concurrency < 1:
+            raise ValueError(f"invalid concurrency {self.concurrency!r}: expected 1 or more")
+        for name in ("ehlo_name", "mail_from", "rcpt_to"):
+            value = getattr(self, name)
+            if not value or any(char in value for char in "\r\n<> "):
+                raise ValueError(
+                    f"invalid {name} {value!r}: must be non-empty without CR, LF, <, > or spaces"
+                )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_nameserver(text: str) -> tuple[str, int]:
+    """Split ``IP``, ``IP:PORT`` or ``[IPv6]:PORT`` into address and port (default 53)."""
+    host, port = text.strip(), 53
+    if host.startswith("["):
+        host, _, rest = host[1:].partition("]")
+        if rest:
+            port = _port(rest.removeprefix(":"), text)
+    elif host.count(":") == 1:
+        host, port_text = host.split(":")
+        port = _port(port_text, text)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"invalid nameserver {text!r}: expected IP, IP:PORT or [IPv6]:PORT") from None
+    return host, port
+
+
+def _port(text: str, whole: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError(f"invalid nameserver port in {whole!r}: expected 1 to 65535")
+    return int(text)

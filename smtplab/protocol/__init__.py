@@ -1,0 +1,1 @@
+"""Sans-IO SMTP protocol logic: reply grammar, EHLO keywords, SASL payloads."""

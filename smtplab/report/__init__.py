@@ -1,0 +1,1 @@
+"""Presentation: terminal summary and the Markdown report, read from a ProbeResult."""
