@@ -24,8 +24,8 @@ POSTFIX_EHLO = [
     "250 CHUNKING",
 ]
 
-# Exim 4 answering EHLO; it still lists AUTH twice in the pre-standard "AUTH=" form
-# when configured for old Outlook clients.
+# A hand-written reply shaped like Exim's, with the pre-standard "AUTH=" line that
+# some servers add for old Outlook clients.
 EXIM_EHLO = [
     "250-mx.exim.test Hello client.example.net [192.0.2.10]",
     "250-SIZE 52428800",
