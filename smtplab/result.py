@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smtplab.analysis.interpret import EndpointView, view
-from smtplab.diagnosis import Finding, diagnose
+from smtplab.diagnosis import Finding, Severity, diagnose
 from smtplab.record import RunRecord, dump_jsonl, load_jsonl
 
 if TYPE_CHECKING:
@@ -76,19 +76,23 @@ class ProbeResult:
 
     @cached_property
     def findings(self) -> pd.DataFrame:
+        """Findings in English; ``findings_frame(lang)`` gives another language."""
+        return self.findings_frame("en")
+
+    def findings_frame(self, lang: str = "en") -> pd.DataFrame:
         from smtplab.frames import typed
 
         rows = [
             {
                 "severity": item.severity.value, "code": item.code, "host": item.host,
-                "address": item.address, "port": item.port, "title": item.title,
-                "detail": item.detail, "evidence": "\n".join(item.evidence),
-                "remedy": item.remedy,
+                "address": item.address, "port": item.port, "title": item.title(lang),
+                "detail": item.detail(lang), "evidence": "\n".join(item.evidence),
+                "remedy": item.remedy(lang),
             }
             for item in self.finding_list
         ]
         frame = typed(rows, FINDING_SCHEMA)
-        order = ["critical", "warning", "info", "ok"]
+        order = [severity.value for severity in Severity]
         return frame.astype({"severity": _severity_dtype(order)})
 
     def capability_matrix(self) -> pd.DataFrame:

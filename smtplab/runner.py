@@ -116,10 +116,19 @@ async def _resolve(
             return record
         record.addresses = [value for answer in answers for value in answer["values"]]
     if resolver is not None:
-        record.dns.extend(
-            await asyncio.gather(*(lookup_ptr(resolver, address) for address in record.addresses))
-        )
+        pointers = await asyncio.gather(*(lookup_ptr(resolver, address) for address in record.addresses))
+        record.dns.extend(pointers)
+        record.dns.extend(await _confirm_pointers(resolver, list(pointers)))
     return record
+
+
+async def _confirm_pointers(
+    resolver: dns.asyncresolver.Resolver, pointers: list[dict[str, object]]
+) -> list[dict[str, object]]:
+    """Look up the addresses of every PTR name, for forward-confirmed reverse DNS."""
+    names = {str(value) for entry in pointers for value in entry["values"]}  # type: ignore[attr-defined]
+    queries = [lookup(resolver, name, rdtype) for name in sorted(names) for rdtype in ("A", "AAAA")]
+    return list(await asyncio.gather(*queries))
 
 
 def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:

@@ -59,7 +59,7 @@ def test_greeting_554_is_inconclusive() -> None:
     row = _only_row(result)
     assert row["error_class"] == "greeting_rejected"
     codes = set(result.findings["code"])
-    assert codes == {"greeting.greeting_rejected"}
+    assert codes == {"greeting.rejected"}
 
 
 def test_greeting_421_is_service_unavailable() -> None:
@@ -76,7 +76,7 @@ def test_plaintext_on_tls_port(lab: Lab, lab_config: smtplab.ProbeConfig) -> Non
     row = _only_row(result)
     assert row["error_class"] == "plaintext_on_tls_port"
     assert row["banner"] == "smtp.healthy.test ESMTP"
-    assert "tls.implicit_plaintext_on_tls_port" in set(result.findings["code"])
+    assert "tls.implicit_plaintext" in set(result.findings["code"])
 
 
 def test_tls_on_plain_port(lab: Lab) -> None:
@@ -104,7 +104,7 @@ def test_unknown_name(lab: Lab, lab_config: smtplab.ProbeConfig) -> None:
     row = _only_row(result)
     assert row["error_class"] == "dns_nxdomain"
     assert pd.isna(row["address"])
-    assert "dns.dns_nxdomain" in set(result.findings["code"])
+    assert "dns.unresolved" in set(result.findings["code"])
 
 
 def test_probe_inside_running_loop(lab: Lab, lab_config: smtplab.ProbeConfig) -> None:

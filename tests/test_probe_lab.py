@@ -77,13 +77,15 @@ def test_broken_implicit_tls_reset(broken: smtplab.ProbeResult) -> None:
 def test_broken_findings(broken: smtplab.ProbeResult) -> None:
     findings = broken.findings
     codes = set(findings["code"])
-    assert {"auth.none", "tls.implicit_reset", "name.banner_mismatch", "relay.denied",
+    assert {"auth.none", "tls.implicit_failed", "name.banner_mismatch", "relay.denied",
             "cert.name_mismatch"} <= codes
     assert "relay.open" not in codes
     assert "auth.after_starttls" not in codes
+    assert "name.fcrdns_failed" not in codes
+    assert "ext.vrfy" in codes
     severity = dict(zip(findings["code"], findings["severity"], strict=False))
     assert severity["auth.none"] == "critical"
-    assert severity["tls.implicit_reset"] == "critical"
+    assert severity["tls.implicit_failed"] == "critical"
     assert severity["relay.denied"] == "ok"
     assert findings["severity"].iloc[0] == "critical"
 
@@ -147,11 +149,13 @@ def test_healthy_recommends_implicit_tls(healthy: smtplab.ProbeResult) -> None:
 
 def test_dns_frame(healthy: smtplab.ProbeResult) -> None:
     dns = healthy.dns
-    a = dns[dns["rdtype"] == "A"]
+    a = dns[(dns["rdtype"] == "A") & (dns["name"] == "smtp.healthy.test")]
     ptr = dns[dns["rdtype"] == "PTR"]
+    confirm = dns[(dns["rdtype"] == "A") & (dns["name"] == "smtp.healthy.test.")]
     assert a["value"].tolist() == ["127.0.0.3"]
     assert ptr["value"].tolist() == ["smtp.healthy.test."]
-    assert dns[dns["rdtype"] == "AAAA"]["status"].tolist() == ["no_answer"]
+    assert confirm["value"].tolist() == ["127.0.0.3"]
+    assert dns[dns["rdtype"] == "AAAA"]["status"].tolist() == ["no_answer", "no_answer"]
 
 
 def test_capability_matrix(healthy: smtplab.ProbeResult) -> None:

@@ -6,8 +6,9 @@ from datetime import datetime
 
 from smtplab.analysis.interpret import EndpointView
 from smtplab.diagnosis.context import HostContext
-from smtplab.diagnosis.finding import Finding, Severity
+from smtplab.diagnosis.finding import Finding
 from smtplab.diagnosis.rules import RULES
+from smtplab.diagnosis.severity import Severity
 from smtplab.record import RunRecord
 
 __all__ = ["Finding", "Severity", "diagnose"]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+import dns.reversename
 
 from smtplab.analysis.certificate import CertificateInfo, read_certificate
 from smtplab.analysis.interpret import EndpointView
@@ -12,21 +15,42 @@ from smtplab.record import HostRecord
 SUBMISSION_PORTS = (587, 465)
 
 
+def _plain_name(name: str) -> str:
+    return name.rstrip(".").lower()
+
+
 @dataclass(frozen=True)
 class HostContext:
     host: HostRecord
     views: tuple[EndpointView, ...]
     measured_at: datetime
 
-    @property
+    def ptr_entry(self, address: str) -> dict[str, Any] | None:
+        """The PTR lookup of an address, or None when none was made."""
+        wanted = _plain_name(dns.reversename.from_address(address).to_text())
+        for entry in self.host.dns:
+            if entry["rdtype"] == "PTR" and _plain_name(entry["name"]) == wanted:
+                return entry
+        return None
+
     def ptr_names(self) -> tuple[str, ...]:
         names = [
-            value.rstrip(".").lower()
+            _plain_name(value)
             for entry in self.host.dns
             if entry["rdtype"] == "PTR" and entry["status"] == "ok"
             for value in entry["values"]
         ]
         return tuple(dict.fromkeys(names))
+
+    def forward_addresses(self, name: str) -> list[str] | None:
+        """Addresses that A/AAAA lookups of ``name`` returned; None when never looked up."""
+        entries = [
+            entry for entry in self.host.dns
+            if entry["rdtype"] in ("A", "AAAA") and _plain_name(entry["name"]) == _plain_name(name)
+        ]
+        if not entries:
+            return None
+        return [value for entry in entries for value in entry["values"]]
 
     def reached(self) -> list[EndpointView]:
         """Endpoints whose server sent a greeting."""

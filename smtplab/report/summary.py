@@ -23,7 +23,7 @@ def render_summary(result: ProbeResult) -> str:
             lines.append("   " + _endpoint_line(item))
         for finding in result.finding_list:
             if finding.host == host.host:
-                lines.append(f"   {_MARKS[finding.severity]} {finding.title}")
+                lines.append(f"   {_MARKS[finding.severity]} {finding.title()}")
     return "\n".join(lines)
 
 

@@ -1,0 +1,72 @@
+"""AUTH: offered where, and the outcome of the credential check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from smtplab.diagnosis.context import SUBMISSION_PORTS, HostContext
+from smtplab.diagnosis.evidence import step_lines
+from smtplab.diagnosis.finding import Finding
+from smtplab.diagnosis.rules.base import at
+
+_OUTCOME_CODES = {
+    "accepted": "auth.accepted",
+    "rejected": "auth.rejected",
+    "needs_encryption": "auth.needs_encryption",
+    "unsupported": "auth.unsupported",
+    "deferred": "auth.deferred",
+}
+
+
+def auth_offer(context: HostContext) -> Iterator[Finding]:
+    for item in context.views:
+        before, after = item.auth_mechanisms("plain"), item.auth_mechanisms("tls")
+        if item.record.mode == "starttls" and after and not before:
+            yield at(item, "auth.after_starttls", step_lines(item, "ehlo", "tls"),
+                     mechanisms=" ".join(after))
+        if before and item.record.mode != "tls":
+            yield at(item, "auth.plaintext", step_lines(item, "ehlo", "plain"),
+                     mechanisms=" ".join(before))
+
+
+def host_without_auth(context: HostContext) -> Iterator[Finding]:
+    greeted = [item for item in context.views if item.ehlo]
+    inside = [item for item in greeted if "tls" in item.ehlo]
+    if not inside:
+        return
+    if any(item.auth_mechanisms(phase) for item in greeted for phase in ("plain", "tls")):
+        return
+    evidence = tuple(step_lines(inside[0], "ehlo", "tls"))
+    yield Finding("auth.none", context.host.host, {}, evidence=evidence)
+
+
+def submission_without_auth(context: HostContext) -> Iterator[Finding]:
+    for item in context.views:
+        if item.record.port not in SUBMISSION_PORTS or not item.ehlo:
+            continue
+        if any(item.auth_mechanisms(phase) for phase in ("plain", "tls")):
+            continue
+        if item.ehlo.get("tls") is None and item.record.mode != "plain":
+            continue  # AUTH is usually offered only inside TLS, which was never reached
+        yield at(item, "auth.submission_missing", step_lines(item, "ehlo"))
+
+
+def auth_unknown(context: HostContext) -> Iterator[Finding]:
+    """AUTH absent before TLS on a STARTTLS port whose TLS never worked: inconclusive."""
+    for item in context.views:
+        plain = item.auth_mechanisms("plain")
+        if item.record.mode == "starttls" and item.ehlo.get("plain") and "tls" not in item.ehlo:
+            if not plain and (item.starttls_offered is not False):
+                yield at(item, "auth.unknown", step_lines(item, "ehlo", "plain"))
+
+
+def auth_outcome(context: HostContext) -> Iterator[Finding]:
+    for item in context.views:
+        result = item.auth_result
+        if result == "skipped":
+            yield at(item, "auth.skipped", [f"skipped: {item.auth_skipped}"],
+                     reason=item.auth_skipped)
+        elif result in _OUTCOME_CODES:
+            yield at(item, _OUTCOME_CODES[result], step_lines(item, "auth"),
+                     mechanism=item.auth_mechanism or "-",
+                     code=item.auth_reply.code if item.auth_reply else "-")
