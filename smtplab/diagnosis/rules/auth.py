@@ -54,10 +54,10 @@ def submission_without_auth(context: HostContext) -> Iterator[Finding]:
 def auth_unknown(context: HostContext) -> Iterator[Finding]:
     """AUTH absent before TLS on a STARTTLS port whose TLS never worked: inconclusive."""
     for item in context.views:
-        plain = item.auth_mechanisms("plain")
-        if item.record.mode == "starttls" and item.ehlo.get("plain") and "tls" not in item.ehlo:
-            if not plain and (item.starttls_offered is not False):
-                yield at(item, "auth.unknown", step_lines(item, "ehlo", "plain"))
+        stopped_before_tls = item.ehlo.get("plain") is not None and "tls" not in item.ehlo
+        offered = item.auth_mechanisms("plain")
+        if item.record.mode == "starttls" and stopped_before_tls and item.starttls_offered and not offered:
+            yield at(item, "auth.unknown", step_lines(item, "ehlo", "plain"))
 
 
 def auth_outcome(context: HostContext) -> Iterator[Finding]:
