@@ -33,6 +33,10 @@ class ProbeConfig:
     """Deadline of one endpoint's whole conversation."""
     concurrency: int = 32
     """Endpoints probed at the same time across all hosts."""
+    per_host_concurrency: int = 3
+    """Connections open at the same time to one address."""
+    per_host_interval: float = 0.0
+    """Seconds between the starts of two connections to one address."""
     max_line_bytes: int = 4096
     max_reply_lines: int = 200
     allow_plaintext_auth: bool = False
@@ -44,8 +48,11 @@ class ProbeConfig:
         for name in ("connect_timeout", "reply_timeout", "tls_timeout", "dns_timeout", "probe_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"invalid {name} {getattr(self, name)!r}: expected seconds > 0")
-        if self.concurrency < 1:
-            raise ValueError(f"invalid concurrency {self.concurrency!r}: expected 1 or more")
+        for name in ("concurrency", "per_host_concurrency"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"invalid {name} {getattr(self, name)!r}: expected 1 or more")
+        if self.per_host_interval < 0:
+            raise ValueError(f"invalid per_host_interval {self.per_host_interval!r}: expected seconds >= 0")
         for name in ("ehlo_name", "mail_from", "rcpt_to"):
             value = getattr(self, name)
             if not value or any(char in value for char in "\r\n<> "):

@@ -195,7 +195,7 @@ def dns_frame(run: RunRecord) -> pd.DataFrame:
     return typed(rows, DNS_SCHEMA)
 
 
-_DIRECTIONS = {"send": "C", "recv": "S"}
+_DIRECTIONS = {"send": "C", "recv": "S", "partial": "S", "unsolicited": "S"}
 
 
 def transcript_frame(run: RunRecord) -> pd.DataFrame:
@@ -233,6 +233,10 @@ def _event_text(event: dict[str, Any]) -> str | None:
         return f"error {event['error']}: {event.get('detail')}"
     if kind == "attempt":
         return f"reconnecting: {event.get('reason')}"
+    if kind == "partial":
+        return f"incomplete line received: {event.get('text')}"
+    if kind == "unsolicited":
+        return f"unsolicited data before {event['step'].upper()}: {event.get('text')}"
     if kind == "note":
         return str(event.get("text"))
     if kind == "auth_skipped":

@@ -14,6 +14,7 @@ import dns.asyncresolver
 from smtplab import __version__
 from smtplab.config import ProbeConfig
 from smtplab.credentials import Credentials
+from smtplab.limits import Limits
 from smtplab.net.resolver import address_error, lookup, lookup_ptr, make_resolver
 from smtplab.record import EndpointRecord, HostRecord, RunRecord, utc_now_iso
 from smtplab.result import ProbeResult
@@ -37,12 +38,12 @@ async def probe_many_async(
     endpoints = parse_endpoints(ports)
     parsed = [item if isinstance(item, Target) else parse_target(item, endpoints) for item in targets]
     started_at = utc_now_iso()
-    limit = asyncio.Semaphore(config.concurrency)
+    limits = Limits(config)
     resolver = make_resolver(config) if config.resolve else None
 
     host_records = await asyncio.gather(*(_resolve(target, resolver, config) for target in parsed))
     jobs = [
-        _bounded(limit, _probe_address(target, host, address, endpoint, config, credentials))
+        _bounded(limits, address, _probe_address(target, host, address, endpoint, config, credentials))
         for target, host in zip(parsed, host_records, strict=True)
         for address in (host.addresses or [None])
         for endpoint in target.endpoints
@@ -61,8 +62,8 @@ async def probe_many_async(
     return ProbeResult(run)
 
 
-async def _bounded(limit: asyncio.Semaphore, job: Coroutine[Any, Any, T]) -> T:
-    async with limit:
+async def _bounded(limits: Limits, address: str | None, job: Coroutine[Any, Any, T]) -> T:
+    async with limits.slot(address):
         return await job
 
 

@@ -53,6 +53,8 @@ class EndpointView:
     auth_reply: Reply | None = None
     auth_mechanism: str | None = None
     auth_skipped: str | None = None
+    auth_last_command: str | None = None
+    unsolicited: list[dict[str, Any]] = field(default_factory=list)
     relay: dict[str, Exchange] = field(default_factory=dict)
     mail_reply: dict[str, Reply] = field(default_factory=dict)
     error: str | None = None
@@ -73,12 +75,14 @@ class EndpointView:
 
     @property
     def auth_result(self) -> str | None:
-        """``accepted``, ``rejected``, ``needs_encryption``, ``unsupported``, ``deferred``."""
+        """``accepted``, ``accepted_early`` (235 before the password was sent), ``rejected``,
+        ``needs_encryption``, ``unsupported``, ``deferred`` or ``skipped``; None when not tried."""
         if self.auth_reply is None:
             return "skipped" if self.auth_skipped else None
         code = self.auth_reply.code
         if code == 235:
-            return "accepted"
+            # A 235 counts only once the step that carries the password was sent.
+            return "accepted" if _carries_secret(self.auth_last_command) else "accepted_early"
         if code in (534, 538):
             return "needs_encryption"
         if code == 504:
@@ -160,6 +164,8 @@ def _read_events(result: EndpointView, events: list[dict[str, Any]]) -> None:
             result.reachable = True
         elif kind == "tls":
             _read_tls(result, event)
+        elif kind == "unsolicited":
+            result.unsolicited.append(event)
         elif kind == "auth_skipped":
             result.auth_skipped = event.get("reason")
         elif kind == "error":
@@ -202,6 +208,7 @@ def _read_exchanges(result: EndpointView) -> None:
             result.starttls_reply = reply
         elif step == "auth":
             result.auth_reply = reply
+            result.auth_last_command = exchange.command
             result.auth_mechanism = _mechanism_of(exchange.command) or result.auth_mechanism
             authenticated = reply.code == 235
         elif step == "mail":
@@ -213,6 +220,11 @@ def _read_exchanges(result: EndpointView) -> None:
         result.starttls_offered = plain.has("STARTTLS")
     elif result.helo_only.get("plain"):
         result.starttls_offered = False
+
+
+def _carries_secret(command: str | None) -> bool:
+    """True for the masked command that carried the password or the whole PLAIN response."""
+    return command is not None and command.endswith("********")
 
 
 def _mechanism_of(command: str | None) -> str | None:

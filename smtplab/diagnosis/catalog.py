@@ -124,6 +124,13 @@ _KINDS = (
                 N_("No greeting came in plaintext, but a TLS handshake succeeded: the port uses implicit "
                    "TLS."),
                 N_("Tell clients to use SSL/TLS on this port, or probe it as {port}/tls.")),
+    FindingKind("tls.starttls_extra_data", CRIT,
+                N_("Port {port} sent plaintext data after accepting STARTTLS"),
+                N_("Bytes arrived after the 220 to STARTTLS and before the TLS handshake: {data}. A "
+                   "server that buffers plaintext across the TLS switch may also run commands an "
+                   "attacker injects before TLS (the CVE-2011-0411 class)."),
+                N_("Update the mail server; it must discard buffered input when TLS starts "
+                   "(RFC 3207 section 4.2).")),
     FindingKind("tls.obsolete_version", WARN, N_("Port {port} negotiated {version}"),
                 N_("TLS 1.0 and 1.1 are deprecated (RFC 8996); the server chose {version} as its best."),
                 N_("Enable TLS 1.2 and 1.3 and disable older versions."),
@@ -200,6 +207,11 @@ _KINDS = (
                 N_("Fix the TLS problem first, then probe again.")),
     FindingKind("auth.accepted", OK, N_("Login with {mechanism} on port {port} succeeded"),
                 N_("The server verified the credentials ({code})."), N_("Nothing to do.")),
+    FindingKind("auth.accepted_early", CRIT,
+                N_("Port {port} accepted the login before the password was sent"),
+                N_("The server answered 235 to {mechanism} before the step that carries the password, "
+                   "so it does not check passwords."),
+                N_("Fix the authentication backend: every login must be verified.")),
     FindingKind("auth.rejected", CRIT, N_("Login with {mechanism} on port {port} failed ({code})"),
                 N_("The server rejected the credentials."),
                 N_("Check the user name (often the full mail address) and the password.")),

@@ -12,6 +12,14 @@ from smtplab.protocol.reply import Reply, ReplyAssembler
 from smtplab.transcript import Recorder
 
 
+def printable(raw: bytes) -> str:
+    """Decode a server line; invalid UTF-8 becomes U+FFFD, control bytes become ``\\xNN``."""
+    text = raw.decode("utf-8", "replace")
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() or char == "\t" else f"\\x{ord(char):02x}" for char in text)
+
+
 class SmtpConnection:
     """A client connection that waits for each reply's last line before sending more."""
 
@@ -44,17 +52,22 @@ class SmtpConnection:
         try:
             async with asyncio.timeout(self._config.reply_timeout):
                 while True:
-                    line = await self._read_line()
+                    line = await self._read_line(step)
                     self._recorder.received(step, line)
                     reply = assembler.feed(line)
                     if reply is not None:
                         return reply
         except TimeoutError:
+            pending = self._take_buffer()
+            if pending:
+                self._recorder.add("partial", step, text=printable(pending))
+                if b"\r" in pending:
+                    raise ProtocolError("reply lines end in a bare CR, not CRLF") from None
             raise ReplyTimeout(
                 f"no complete reply within {self._config.reply_timeout:g} s"
             ) from None
 
-    async def _read_line(self) -> str:
+    async def _read_line(self, step: str) -> str:
         try:
             raw = await self._reader.readuntil(b"\n")
         except asyncio.LimitOverrunError:
@@ -63,14 +76,33 @@ class SmtpConnection:
             ) from None
         except asyncio.IncompleteReadError as exc:
             if exc.partial:
-                self._recorder.received("partial", exc.partial.decode("utf-8", "replace"))
+                self._recorder.add("partial", step, text=printable(exc.partial))
             raise
-        return raw.decode("utf-8", "replace").rstrip("\r\n")
+        return printable(raw.rstrip(b"\r\n"))
+
+    def _take_buffer(self) -> bytes:
+        """Remove and return bytes received but not read yet.
+
+        StreamReader has no public peek, so this reads its private buffer; the
+        probe needs it to see data a server sent without being asked.
+        """
+        buffer: bytearray = self._reader._buffer  # type: ignore[attr-defined]
+        pending = bytes(buffer[: self._config.max_line_bytes])
+        buffer.clear()
+        return pending
 
     async def send(self, step: str, line: str, *, shown: str | None = None) -> None:
-        """Send one command line; ``shown`` replaces it in the transcript (secrets)."""
+        """Send one command line; ``shown`` replaces it in the transcript (secrets).
+
+        Raise ProtocolError when the server already sent data nobody asked for:
+        a reply for this command could not be told apart from the stray one.
+        """
         if "\r" in line or "\n" in line:
             raise ValueError(f"command contains CR or LF: {shown or line!r}")
+        stray = self._take_buffer()
+        if stray:
+            self._recorder.add("unsolicited", step, text=printable(stray))
+            raise ProtocolError(f"server sent data before {step.upper()} was sent (replies out of step)")
         self._recorder.sent(step, shown if shown is not None else line)
         self._writer.write(line.encode("utf-8") + b"\r\n")
         await self._writer.drain()
@@ -80,11 +112,15 @@ class SmtpConnection:
         return await self.read_reply(step)
 
     async def start_tls(self, context: ssl.SSLContext, server_hostname: str | None) -> None:
-        """Upgrade this connection to TLS; raise ssl.SSLError, OSError or TimeoutError."""
-        if self._reader._buffer:  # type: ignore[attr-defined]
-            # Bytes that arrived before the handshake were sent in plaintext and
-            # would be read as if protected (the CVE-2011-0411 injection class).
-            raise ProtocolError("server sent data before the TLS handshake started")
+        """Upgrade this connection to TLS; raise ssl.SSLError, OSError or TimeoutError.
+
+        Bytes that arrived after the server's 220 but before the handshake were
+        sent in plaintext and must not be read as if protected (the CVE-2011-0411
+        class). They are recorded as an ``unsolicited`` event and dropped.
+        """
+        stray = self._take_buffer()
+        if stray:
+            self._recorder.add("unsolicited", "starttls", text=printable(stray))
         await self._writer.start_tls(
             context,
             server_hostname=server_hostname,

@@ -26,6 +26,7 @@ RULES: tuple[Rule, ...] = (
     tls.implicit_tls_failed,
     tls.starttls_missing,
     tls.starttls_failed,
+    tls.starttls_extra_data,
     tls.tls_on_plain_port,
     tls.weak_protocol,
     certificates.certificate_problems,

@@ -11,6 +11,7 @@ from smtplab.diagnosis.rules.base import at
 
 _OUTCOME_CODES = {
     "accepted": "auth.accepted",
+    "accepted_early": "auth.accepted_early",
     "rejected": "auth.rejected",
     "needs_encryption": "auth.needs_encryption",
     "unsupported": "auth.unsupported",

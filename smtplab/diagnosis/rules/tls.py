@@ -31,6 +31,15 @@ def starttls_failed(context: HostContext) -> Iterator[Finding]:
                      detail=item.tls_failure.get("detail"))
 
 
+def starttls_extra_data(context: HostContext) -> Iterator[Finding]:
+    for item in context.views:
+        stray = [event for event in item.unsolicited if event["step"] == "starttls"]
+        if stray:
+            text = str(stray[0].get("text", ""))
+            yield at(item, "tls.starttls_extra_data",
+                     step_lines(item, "starttls") + [f"S: {text[:200]}"], data=repr(text[:80]))
+
+
 def implicit_tls_failed(context: HostContext) -> Iterator[Finding]:
     for item in context.views:
         if item.record.mode != "tls" or item.reachable is not True or item.tls is not None:
