@@ -239,7 +239,7 @@ class Conversation:
 
     async def _check_plaintext(self, connection: SmtpConnection) -> None:
         try:
-            async with asyncio.timeout(_PLAINTEXT_CHECK_SECONDS):
+            async with asyncio.timeout(min(_PLAINTEXT_CHECK_SECONDS, self.config.reply_timeout)):
                 banner = await connection.read_reply("banner")
         except (TimeoutError, ProtocolError, OSError, asyncio.IncompleteReadError) as exc:
             self.recorder.add("note", "banner", text=f"no plaintext greeting either: {classify(exc)[1]}")

@@ -104,8 +104,10 @@ def classify_rcpt(reply: Reply) -> str:
     """``accepted``, ``denied`` or ``deferred`` (greylisting, rate limits: inconclusive)."""
     if reply.is_positive:
         return "accepted"
+    # 4.7.1 is used both for "Relay access denied" (Postfix, 454) and for greylisting
+    # (451), so a temporary reply counts as a denial only when its text says so.
     text = reply.text.lower()
-    denial = "relay" in text or (reply.enhanced or "").endswith(".7.1")
+    denial = "relay" in text or "denied" in text
     if reply.is_transient and not denial:
         return "deferred"
     return "denied"

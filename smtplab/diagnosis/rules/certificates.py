@@ -30,5 +30,5 @@ def certificate_problems(context: HostContext) -> Iterator[Finding]:
         elif item.verified is False:
             yield at(item, "cert.untrusted", [f"verify error: {item.verify_error}", *shown],
                      verify_error=item.verify_error, subject=subject)
-        if not context.host.is_literal and not name_matches(context.host.ascii_host, cert.names()):
+        if not name_matches(context.host.ascii_host, cert.names()):
             yield at(item, "cert.name_mismatch", shown, names=names)
