@@ -27,6 +27,7 @@ log = logging.getLogger("smtplab")
 EXIT_OK = 0
 EXIT_CRITICAL = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_probe(args)
     except ValueError as exc:
         parser.error(str(exc))
+    except KeyboardInterrupt:
+        saved = f"; finished endpoints are in {args.save}" if getattr(args, "save", None) else ""
+        sys.stderr.write(f"smtplab: interrupted{saved}\n")
+        return EXIT_INTERRUPTED
     return EXIT_USAGE
 
 
@@ -92,7 +97,10 @@ def _add_probe_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
     probe.add_argument("--format", choices=("table", "json", "csv"), default="table",
                        help="output: summary table, the whole result as JSON, or endpoints as CSV")
     probe.add_argument("--report", metavar="FILE.md", help="write the Markdown report there")
-    probe.add_argument("--save", metavar="FILE.jsonl", help="save the result for smtplab.load")
+    probe.add_argument("--save", metavar="FILE.jsonl",
+                       help="stream each finished endpoint to this file (smtplab.load reads it)")
+    probe.add_argument("--resume", action="store_true",
+                       help="with --save: keep the file's finished endpoints and probe only the rest")
 
 
 def run_probe(args: argparse.Namespace) -> int:
@@ -100,13 +108,14 @@ def run_probe(args: argparse.Namespace) -> int:
     endpoints = parse_endpoints(args.ports)
     targets = [parse_target(host, endpoints) for host in args.hosts]
     credentials = _credentials(args)
-    result = probe_many(targets, config=config, credentials=credentials)
+    if args.resume and not args.save:
+        raise ValueError("--resume needs --save FILE.jsonl")
+    result = probe_many(targets, config=config, credentials=credentials, output=args.save,
+                        resume=args.resume)
     _write_output(result, args.format)
     if args.report:
         Path(args.report).write_text(result.to_markdown(), encoding="utf-8")
         log.info("report written to %s", args.report)
-    if args.save:
-        result.save(args.save)
     critical = any(item.severity is Severity.CRITICAL for item in result.finding_list)
     return EXIT_CRITICAL if critical else EXIT_OK
 

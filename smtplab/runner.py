@@ -7,6 +7,7 @@ import concurrent.futures
 import logging
 import socket
 from collections.abc import Coroutine, Iterable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import dns.asyncresolver
@@ -16,9 +17,10 @@ from smtplab.config import ProbeConfig
 from smtplab.credentials import Credentials
 from smtplab.limits import Limits
 from smtplab.net.resolver import address_error, lookup, lookup_ptr, make_resolver
-from smtplab.record import EndpointRecord, HostRecord, RunRecord, utc_now_iso
+from smtplab.record import EndpointRecord, HostRecord, RunRecord, canonical_order, utc_now_iso
 from smtplab.result import ProbeResult
 from smtplab.session import probe_endpoint
+from smtplab.stream import ResultStream
 from smtplab.targets import Endpoint, Target, parse_endpoints, parse_target
 
 log = logging.getLogger("smtplab")
@@ -32,39 +34,75 @@ async def probe_many_async(
     ports: Sequence[str] | str | None = None,
     config: ProbeConfig | None = None,
     credentials: Credentials | None = None,
+    output: str | Path | None = None,
+    resume: bool = False,
 ) -> ProbeResult:
     """Probe every target's endpoints; the coroutine form of ``probe_many``."""
     config = config or ProbeConfig()
     endpoints = parse_endpoints(ports)
     parsed = [item if isinstance(item, Target) else parse_target(item, endpoints) for item in targets]
-    started_at = utc_now_iso()
-    limits = Limits(config)
-    resolver = make_resolver(config) if config.resolve else None
-
-    host_records = await asyncio.gather(*(_resolve(target, resolver, config) for target in parsed))
-    jobs = [
-        _bounded(limits, address, _probe_address(target, host, address, endpoint, config, credentials))
-        for target, host in zip(parsed, host_records, strict=True)
-        for address in (host.addresses or [None])
-        for endpoint in target.endpoints
-    ]
-    endpoint_records = await asyncio.gather(*jobs)
     run = RunRecord(
-        started_at=started_at,
-        finished_at=utc_now_iso(),
+        started_at=utc_now_iso(),
+        finished_at="",
         vantage=socket.gethostname(),
         config=config.to_dict(),
         username=credentials.username if credentials else None,
-        hosts=list(host_records),
-        endpoints=list(endpoint_records),
+        hosts=[],
+        endpoints=[],
         tool_version=__version__,
     )
+    stream = ResultStream(output, run, resume=resume) if output is not None else None
+    try:
+        await _run(run, parsed, config, credentials, stream)
+    finally:
+        if stream is not None:
+            stream.close()
     return ProbeResult(run)
 
 
-async def _bounded(limits: Limits, address: str | None, job: Coroutine[Any, Any, T]) -> T:
+async def _run(
+    run: RunRecord,
+    targets: list[Target],
+    config: ProbeConfig,
+    credentials: Credentials | None,
+    stream: ResultStream | None,
+) -> None:
+    limits = Limits(config)
+    resolver = make_resolver(config) if config.resolve else None
+    done = stream.done() if stream is not None else {}
+    if stream is not None and stream.previous is not None:
+        run.started_at = stream.previous.started_at
+
+    run.hosts = list(await asyncio.gather(*(_resolve(target, resolver, config) for target in targets)))
+    for host in run.hosts:
+        if stream is not None:
+            stream.host(host)
+    jobs = []
+    for target, host in zip(targets, run.hosts, strict=True):
+        for address in host.addresses or [None]:
+            for endpoint in target.endpoints:
+                key = (target.host, address or "", endpoint.port, str(endpoint.mode))
+                if key in done:
+                    run.endpoints.append(done[key])
+                    continue
+                job = _probe_address(target, host, address, endpoint, config, credentials)
+                jobs.append(_bounded(limits, address, job, stream))
+    run.endpoints.extend(await asyncio.gather(*jobs))
+    run.endpoints = canonical_order(run.hosts, run.endpoints)
+    run.finished_at = utc_now_iso()
+    if stream is not None:
+        stream.finish(run.finished_at)
+
+
+async def _bounded(
+    limits: Limits, address: str | None, job: Coroutine[Any, Any, EndpointRecord],
+    stream: ResultStream | None,
+) -> EndpointRecord:
     async with limits.slot(address):
-        return await job
+        record = await job
+    if stream is not None:
+        stream.endpoint(record)
+    return record
 
 
 async def _probe_address(
@@ -148,10 +186,18 @@ def probe_many(
     ports: Sequence[str] | str | None = None,
     config: ProbeConfig | None = None,
     credentials: Credentials | None = None,
+    output: str | Path | None = None,
+    resume: bool = False,
 ) -> ProbeResult:
-    """Probe many hosts; each address of each name is probed as its own endpoint."""
+    """Probe many hosts; each address of each name is probed as its own endpoint.
+
+    With ``output``, every record is appended to that JSON Lines file as soon as
+    it completes, so an interrupted run keeps what it finished; ``resume`` then
+    skips the endpoints the file already holds.
+    """
     return run_sync(
-        probe_many_async(targets, ports=ports, config=config, credentials=credentials)
+        probe_many_async(targets, ports=ports, config=config, credentials=credentials,
+                         output=output, resume=resume)
     )
 
 

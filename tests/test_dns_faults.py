@@ -6,9 +6,10 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from faultdns import fault_dns
 
 import smtplab
+
+from faultdns import fault_dns
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,9 @@ from typing import Any
 import pandas as pd
 import pytest
 import trustme
+
+import smtplab
+
 from hostile import (
     Certificates,
     Script,
@@ -22,9 +25,6 @@ from hostile import (
     raw,
     scripted,
 )
-
-import smtplab
-
 from rawserver import Handler, serve
 
 PASSWORD = "s3cret-Hostile-42"
