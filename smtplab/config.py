@@ -39,6 +39,10 @@ class ProbeConfig:
     """Seconds between the starts of two connections to one address."""
     max_line_bytes: int = 4096
     max_reply_lines: int = 200
+    expect_software: str | None = None
+    """Software that should serve every port (for example ``postfix``); others are flagged."""
+    expect_banner_host: str | None = None
+    """Host name the greeting and EHLO reply should show; others are flagged."""
     allow_plaintext_auth: bool = False
     """Send credentials over an unencrypted connection when the server offers AUTH there."""
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from smtplab.analysis.certificate import name_matches, read_certificate
 from smtplab.analysis.interpret import EndpointView
+from smtplab.fingerprint import fingerprint
 from smtplab.record import RunRecord
 
 ENDPOINT_SCHEMA: dict[str, str] = {
@@ -25,6 +26,8 @@ ENDPOINT_SCHEMA: dict[str, str] = {
     "banner": "string",
     "banner_host": "string",
     "ehlo_host": "string",
+    "software": "string",
+    "software_confidence": "Float64",
     "starttls": "boolean",
     "tls_ok": "boolean",
     "tls_version": "string",
@@ -109,6 +112,7 @@ def _endpoint_row(item: EndpointView) -> dict[str, Any]:
     record = item.record
     plain = item.ehlo.get("plain")
     tls_ok = None if item.tls is None and item.tls_failure is None else item.tls is not None
+    guesses = fingerprint(item)
     return {
         "host": record.host,
         "address": record.address,
@@ -119,6 +123,8 @@ def _endpoint_row(item: EndpointView) -> dict[str, Any]:
         "banner": item.banner.text.split("\n")[0] if item.banner else None,
         "banner_host": item.banner_host,
         "ehlo_host": plain.greeting if plain else None,
+        "software": guesses[0].software if guesses else None,
+        "software_confidence": round(guesses[0].confidence, 2) if guesses else None,
         "starttls": item.starttls_offered,
         "tls_ok": tls_ok,
         "tls_version": item.tls.get("version") if item.tls else None,

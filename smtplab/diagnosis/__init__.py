@@ -19,9 +19,8 @@ def diagnose(run: RunRecord, views: list[EndpointView]) -> list[Finding]:
     measured_at = datetime.fromisoformat(run.started_at)
     findings: list[Finding] = []
     for host in run.hosts:
-        context = HostContext(
-            host, tuple(item for item in views if item.record.host == host.host), measured_at
-        )
+        own = tuple(item for item in views if item.record.host == host.host)
+        context = HostContext(host, own, measured_at, run.config)
         for rule in RULES:
             findings.extend(rule(context))
     return sorted(findings, key=lambda item: (item.severity.rank, item.host, item.port or 0))

@@ -290,6 +290,15 @@ _KINDS = (
                    "address."),
                 N_("Check which process owns each port (ss -ltnp) and stop or reconfigure the one that "
                    "should not be there.")),
+    FindingKind("software.unexpected", WARN, N_("Port {port} is not served as expected"),
+                N_("{violations}."),
+                N_("Check which process owns the port (ss -ltnp): another mail server may have taken it, "
+                   "or the expected one is configured with another name.")),
+    FindingKind("ports.software_differ", WARN, N_("Ports of {address} run different mail software"),
+                N_("The replies look like {software}. Ports of one address are normally served by one "
+                   "mail server."),
+                N_("Check which process owns each port (ss -ltnp) and stop the one that should not be "
+                   "there.")),
     FindingKind("addresses.differ", WARN, N_("Addresses of {host} behave differently"),
                 N_("{difference}. Clients reach a different server depending on the address they "
                    "pick."),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,8 @@ class HostContext:
     host: HostRecord
     views: tuple[EndpointView, ...]
     measured_at: datetime
+    config: dict[str, Any] = field(default_factory=dict)
+    """The run's settings, as echoed into its record."""
 
     def ptr_entry(self, address: str) -> dict[str, Any] | None:
         """The PTR lookup of an address, or None when none was made."""

@@ -11,6 +11,7 @@ from smtplab.diagnosis.rules import (
     reachability,
     relay,
     session,
+    software,
     tls,
 )
 from smtplab.diagnosis.rules.base import Rule
@@ -42,6 +43,8 @@ RULES: tuple[Rule, ...] = (
     names.reverse_dns,
     consistency.ports_differ,
     consistency.addresses_differ,
+    software.unexpected_software,
+    software.software_differs,
     extensions.size_limit,
     extensions.missing_keywords,
     extensions.harvesting_commands,
