@@ -26,7 +26,7 @@ class ProbeConfig:
     relay_test: bool = True
     connect_timeout: float = 10.0
     reply_timeout: float = 30.0
-    """Longest wait for one complete reply, the greeting included."""
+    """Maximum wait for one complete reply, the greeting included."""
     tls_timeout: float = 10.0
     dns_timeout: float = 5.0
     probe_timeout: float = 90.0

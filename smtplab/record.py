@@ -1,6 +1,6 @@
 """What a probe run records, and its JSON Lines form.
 
-A saved file holds one ``run`` line, then one line per host and per endpoint.
+A saved file contains one ``run`` line, then one line per host and per endpoint.
 Loading it gives back the same records, so every frame derived from them is
 identical without the network.
 """

@@ -188,12 +188,13 @@ class Conversation:
         if reply.code == 250:
             return parse_ehlo(reply)
         if reply.code == 421:
-            self.recorder.error("ehlo", ErrorClass.SERVICE_UNAVAILABLE, f"EHLO answered {reply.code}")
+            detail = f"server replied {reply.code} to EHLO"
+            self.recorder.error("ehlo", ErrorClass.SERVICE_UNAVAILABLE, detail)
             return False
         helo = await connection.command("helo", f"HELO {self.config.ehlo_name}")
         if helo.code != 250:
             error = ErrorClass.SERVICE_UNAVAILABLE if helo.is_transient else ErrorClass.GREETING_REJECTED
-            self.recorder.error("helo", error, f"EHLO answered {reply.code}, HELO {helo.code}")
+            self.recorder.error("helo", error, f"server replied {reply.code} to EHLO and {helo.code} to HELO")
             return False
         return None
 
@@ -201,7 +202,7 @@ class Conversation:
         reply = await connection.command("starttls", "STARTTLS")
         if reply.code != 220:
             self.recorder.error(
-                "starttls", ErrorClass.STARTTLS_REJECTED, f"STARTTLS answered {reply.code}"
+                "starttls", ErrorClass.STARTTLS_REJECTED, f"server replied {reply.code} to STARTTLS"
             )
             return None
         await self._handshake(connection, plan, implicit=False)
@@ -315,7 +316,7 @@ class Conversation:
     async def _quit(self, connection: SmtpConnection) -> None:
         try:
             await connection.command("quit", "QUIT")
-        except Exception as exc:  # a server may close before answering QUIT
+        except Exception as exc:  # a server may close the connection before its reply to QUIT
             log.debug("QUIT to %s failed: %s", self.recorder.label, exc)
 
 

@@ -35,7 +35,7 @@ class Exchange:
 
 @dataclass
 class EndpointView:
-    """What one endpoint's conversation showed."""
+    """The facts one endpoint's conversation showed."""
 
     record: EndpointRecord
     exchanges: list[Exchange] = field(default_factory=list)
@@ -105,7 +105,7 @@ def classify_rcpt(reply: Reply) -> str:
     if reply.is_positive:
         return "accepted"
     # 4.7.1 is used both for "Relay access denied" (Postfix, 454) and for greylisting
-    # (451), so a temporary reply counts as a denial only when its text says so.
+    # (451), so a temporary reply counts as a denial only when its text names one.
     text = reply.text.lower()
     denial = "relay" in text or "denied" in text
     if reply.is_transient and not denial:

@@ -94,8 +94,8 @@ class SmtpConnection:
     async def send(self, step: str, line: str, *, shown: str | None = None) -> None:
         """Send one command line; ``shown`` replaces it in the transcript (secrets).
 
-        Raise ProtocolError when the server already sent data nobody asked for:
-        a reply for this command could not be told apart from the stray one.
+        Raise ProtocolError when the server already sent data that no command
+        requested, because the reply to this command could not be told apart from it.
         """
         if "\r" in line or "\n" in line:
             raise ValueError(f"command contains CR or LF: {shown or line!r}")
