@@ -1,4 +1,4 @@
-"""The ``smtplab`` command: probe servers, or run the demo against the embedded lab.
+"""The ``smtplab`` command: probe servers, write a report, or run the demo against the embedded lab.
 
 Exit status: 0 when no critical finding was made, 1 when at least one was,
 2 for invalid usage.
@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from smtplab.config import ProbeConfig
 from smtplab.credentials import Credentials
 from smtplab.diagnosis import Severity
+from smtplab.i18n import LANGUAGES
+from smtplab.report.output import check_pdf_support, report_format, write_report
 from smtplab.runner import probe_many
 from smtplab.targets import parse_endpoints, parse_target
 
@@ -41,8 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from smtplab.demo import run_demo
 
-        return run_demo(Path(args.output))
+        return run_demo(Path(args.output), args.lang)
     try:
+        if args.command == "report":
+            return run_report(args)
         return run_probe(args)
     except ValueError as exc:
         parser.error(str(exc))
@@ -63,13 +67,41 @@ def build_parser() -> argparse.ArgumentParser:
                         help="log progress (-v) or every protocol line (-vv) to stderr")
     commands = parser.add_subparsers(dest="command", required=True)
     _add_probe_parser(commands)
+    _add_report_parser(commands)
     demo = commands.add_parser("demo", help="probe the embedded lab's two servers and write a report")
-    demo.add_argument("--output", default=".", help="folder for the report (default: current folder)")
+    demo.add_argument("--output", default=".", help="folder for the reports (default: current folder)")
+    _add_lang_option(demo)
     return parser
 
 
 def _add_probe_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     probe = commands.add_parser("probe", help="probe one or more mail servers")
+    add_probe_options(probe)
+    probe.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                       help="output: summary table, the whole result as JSON, or endpoints as CSV")
+    probe.add_argument("--report", metavar="FILE.md", help="write the Markdown report there")
+    probe.add_argument("--save", metavar="FILE.jsonl",
+                       help="stream each finished endpoint to this file (smtplab.load reads it)")
+    probe.add_argument("--resume", action="store_true",
+                       help="with --save: keep the file's finished endpoints and probe only the rest")
+
+
+def _add_report_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = commands.add_parser(
+        "report", help="probe mail servers and write the narrative report as HTML, Markdown or PDF"
+    )
+    add_probe_options(report)
+    _add_lang_option(report)
+    report.add_argument("-o", "--output", required=True, metavar="FILE",
+                        help="report file; its extension (.html, .md or .pdf) sets the format")
+
+
+def _add_lang_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", choices=LANGUAGES, default="en", help="report language (default: en)")
+
+
+def add_probe_options(probe: argparse.ArgumentParser) -> None:
+    """Add the target, credential and probe settings shared by ``probe`` and ``report``."""
     probe.add_argument("hosts", nargs="+", metavar="HOST", help="host name or IP literal")
     probe.add_argument("--ports", default=None,
                        help="comma-separated PORT or PORT/MODE, MODE one of starttls, tls, plain "
@@ -94,13 +126,6 @@ def _add_probe_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
     probe.add_argument("--mail-from", default="smtplab@example.com", help="relay test sender")
     probe.add_argument("--rcpt-to", default="smtplab@example.net", help="relay test recipient")
     probe.add_argument("--no-relay-test", action="store_true", help="skip MAIL FROM / RCPT TO")
-    probe.add_argument("--format", choices=("table", "json", "csv"), default="table",
-                       help="output: summary table, the whole result as JSON, or endpoints as CSV")
-    probe.add_argument("--report", metavar="FILE.md", help="write the Markdown report there")
-    probe.add_argument("--save", metavar="FILE.jsonl",
-                       help="stream each finished endpoint to this file (smtplab.load reads it)")
-    probe.add_argument("--resume", action="store_true",
-                       help="with --save: keep the file's finished endpoints and probe only the rest")
 
 
 def run_probe(args: argparse.Namespace) -> int:
@@ -116,6 +141,30 @@ def run_probe(args: argparse.Namespace) -> int:
     if args.report:
         Path(args.report).write_text(result.to_markdown(), encoding="utf-8")
         log.info("report written to %s", args.report)
+    return _exit_status(result)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Probe, then write the report; the output path is checked before any connection."""
+    output = Path(args.output)
+    if report_format(output) == "pdf":
+        try:
+            check_pdf_support()
+        except RuntimeError as exc:
+            raise ValueError(str(exc)) from exc
+    if not output.parent.is_dir():
+        raise ValueError(f"folder {str(output.parent)!r} for the report does not exist")
+    config = _config(args)
+    endpoints = parse_endpoints(args.ports)
+    targets = [parse_target(host, endpoints) for host in args.hosts]
+    result = probe_many(targets, config=config, credentials=_credentials(args))
+    write_report([result], output, args.lang)
+    sys.stdout.write(result.summary() + "\n")
+    sys.stdout.write(f"report written to {output}\n")
+    return _exit_status(result)
+
+
+def _exit_status(result: ProbeResult) -> int:
     critical = any(item.severity is Severity.CRITICAL for item in result.finding_list)
     return EXIT_CRITICAL if critical else EXIT_OK
 

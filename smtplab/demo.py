@@ -1,4 +1,4 @@
-"""``smtplab demo``: start the embedded lab, probe both servers, write the report."""
+"""``smtplab demo``: start the embedded lab, probe both servers, write the reports (Markdown and HTML)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from smtplab.targets import parse_endpoints, parse_target
 log = logging.getLogger("smtplab")
 
 REPORT_NAME = "smtplab-demo-report.md"
+HTML_REPORT_NAME = "smtplab-demo-report.html"
 
 
-def run_demo(output: Path) -> int:
+def run_demo(output: Path, lang: str = "en") -> int:
     from smtplab.lab import Lab
 
     with Lab() as lab:
@@ -42,7 +43,9 @@ def run_demo(output: Path) -> int:
             result = run_sync(coroutine)
             results.append(result)
             sys.stdout.write(result.summary() + "\n\n")
-    path = output / REPORT_NAME
-    path.write_text("\n\n".join(result.to_markdown() for result in results), encoding="utf-8")
-    sys.stdout.write(f"report written to {path.resolve()}\n")
+    from smtplab.report.output import write_report
+
+    for name in (REPORT_NAME, HTML_REPORT_NAME):
+        path = write_report(results, output / name, lang)
+        sys.stdout.write(f"report written to {path.resolve()}\n")
     return 0

@@ -246,7 +246,7 @@ def _event_text(event: dict[str, Any]) -> str | None:
     if kind == "note":
         return str(event.get("text"))
     if kind == "auth_skipped":
-        return f"credential check skipped: {event.get('reason')}"
+        return f"credential check skipped: {event.get('text') or event.get('reason')}"
     return None
 
 

@@ -1,14 +1,19 @@
 """Report and finding languages: English message ids, translations in gettext .po files.
 
 Catalogs live in ``smtplab/locale/<locale>/LC_MESSAGES/smtplab.po`` and are read
-with Babel at run time, so no compiled ``.mo`` file is needed.
+with Babel at run time, so no compiled ``.mo`` file is shipped. Finding texts use
+``{name}`` parameters (``str.format``); report template strings use ``%(name)s``
+(Jinja2's newstyle gettext).
 """
 
 from __future__ import annotations
 
+import gettext
 from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
+from importlib.resources.abc import Traversable
+from io import BytesIO
 from typing import Any
 
 LANGUAGES = ("en", "zh-CN")
@@ -26,31 +31,39 @@ def check_language(lang: str) -> str:
     return lang
 
 
-def _locale_name(lang: str) -> str:
+def locale_name(lang: str) -> str:
+    """The gettext locale folder name of a language tag: ``zh-CN`` -> ``zh_CN``."""
     return lang.replace("-", "_")
 
 
+def catalog_file(lang: str) -> Traversable:
+    """The .po file of a language inside the installed package."""
+    return resources.files("smtplab") / "locale" / locale_name(lang) / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
 @lru_cache(maxsize=len(LANGUAGES))
-def translations(lang: str) -> dict[str, str]:
-    """Message id to translation for a language; empty for English."""
+def translations(lang: str) -> gettext.NullTranslations:
+    """Load the gettext translations of a language. English returns the message ids unchanged.
+
+    The .po file is compiled in memory with Babel. Fuzzy and empty entries are left
+    out, so their English message id is shown instead.
+    """
     check_language(lang)
     if lang == "en":
-        return {}
+        return gettext.NullTranslations()
+    from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    path = resources.files("smtplab") / "locale" / _locale_name(lang) / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with path.open("rb") as stream:
-        catalog = read_po(stream)
-    return {
-        str(message.id): str(message.string)
-        for message in catalog
-        if message.id and message.string and not message.fuzzy
-    }
+    with catalog_file(lang).open("rb") as stream:
+        catalog = read_po(stream, locale=locale_name(lang), domain=DOMAIN)
+    compiled = BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
 
 
 def gettext_for(lang: str) -> Callable[[str], str]:
-    table = translations(lang)
-    return lambda message: table.get(message, message)
+    return translations(lang).gettext
 
 
 def render(message: str, params: dict[str, Any], lang: str) -> str:

@@ -111,15 +111,38 @@ class ProbeResult:
         """Write the run as JSON Lines; ``smtplab.load`` reads it back."""
         return dump_jsonl(self.run, path)
 
-    def to_markdown(self) -> str:
+    def to_markdown(self, lang: str = "en") -> str:
+        """Render the narrative report as Markdown, in ``en`` or ``zh-CN``."""
         from smtplab.report.markdown import render_markdown
 
-        return render_markdown(self)
+        return render_markdown(self, lang)
+
+    def to_html(self, lang: str = "en") -> str:
+        """Render the narrative report as one self-contained HTML document that loads nothing."""
+        from smtplab.report.html import render_html
+
+        return render_html([self], lang)
+
+    def to_pdf(self, path: str | Path, lang: str = "en") -> Path:
+        """Write the report as PDF (needs WeasyPrint and Pango; a CJK font for zh-CN)."""
+        from smtplab.report.pdf import write_pdf
+
+        return write_pdf([self], path, lang)
 
     def summary(self) -> str:
         from smtplab.report.summary import render_summary
 
         return render_summary(self)
+
+    def _repr_html_(self) -> str:
+        from smtplab.display import result_html
+
+        return result_html(self)
+
+    def __str__(self) -> str:
+        from smtplab.display import result_text
+
+        return result_text(self)
 
     def __repr__(self) -> str:
         hosts = ", ".join(host.host for host in self.run.hosts)

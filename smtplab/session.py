@@ -280,10 +280,12 @@ class Conversation:
         offered = ehlo.auth_mechanisms if isinstance(ehlo, Ehlo) else ()
         mechanism = sasl.choose_mechanism(offered, self.credentials.mechanism)
         if mechanism is None:
-            self.recorder.add("auth_skipped", "auth", reason="no supported mechanism offered")
+            self.recorder.add("auth_skipped", "auth", reason="no_mechanism",
+                              text="no supported mechanism offered")
             return False
         if self.recorder.phase != "tls" and not self.config.allow_plaintext_auth:
-            self.recorder.add("auth_skipped", "auth", reason="no TLS; credentials not sent")
+            self.recorder.add("auth_skipped", "auth", reason="no_tls",
+                              text="no TLS, so the credentials were not sent")
             return False
         reply = await self._run_mechanism(connection, mechanism)
         return reply.code == 235

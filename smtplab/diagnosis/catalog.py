@@ -159,8 +159,8 @@ _KINDS = (
                 N_("Issue the certificate for the name clients connect to, or use a name it carries.")),
     # Names
     FindingKind("name.banner_mismatch", WARN, N_("Greeting on port {port} names {shown}, not {target}"),
-                N_("The banner host differs from the target name{ptr}. Either the server's own name "
-                   "is set wrong, or a different mail server than intended owns this port."),
+                N_("The greeting names a host other than the target. Either the server's own name is "
+                   "set wrong, or a different mail server than intended owns this port."),
                 N_("Set the server's name to the host clients use and check which process owns the "
                    "port (ss -ltnp)."),
                 postfix=N_("myhostname in main.cf (also check smtpd_banner)."),
@@ -226,8 +226,15 @@ _KINDS = (
     FindingKind("auth.deferred", INFO, N_("Login on port {port} was deferred ({code}, inconclusive)"),
                 N_("A temporary failure: the authentication backend may be down or rate limited."),
                 N_("Retry later and check the SASL backend (Dovecot, saslauthd).")),
-    FindingKind("auth.skipped", INFO, N_("Credential check skipped on port {port}"),
-                N_("{reason}."), N_("Check the credentials on a port where TLS works.")),
+    FindingKind("auth.skipped_no_tls", INFO, N_("Credential check skipped on port {port}: no TLS"),
+                N_("The port offers AUTH without TLS, and credentials are sent only inside TLS unless "
+                   "plaintext AUTH is allowed explicitly."),
+                N_("Check the credentials on a port where TLS works.")),
+    FindingKind("auth.skipped_no_mechanism", INFO,
+                N_("Credential check skipped on port {port}: no usable mechanism"),
+                N_("The server offers none of the mechanisms smtplab can use (CRAM-MD5, PLAIN, LOGIN), "
+                   "or not the one requested."),
+                N_("Request a mechanism the server lists in its EHLO reply.")),
     # Relay
     FindingKind("relay.open", CRIT, N_("Open relay on port {port}"),
                 N_("The server accepted a recipient in a foreign domain from an unauthenticated client: "
@@ -291,7 +298,8 @@ _KINDS = (
                 N_("Check which process owns each port (ss -ltnp) and stop or reconfigure the one that "
                    "should not be there.")),
     FindingKind("software.unexpected", WARN, N_("Port {port} is not served as expected"),
-                N_("{violations}."),
+                N_("The greeting, the EHLO reply or the software guess differs from what was expected; "
+                   "the evidence lists each difference."),
                 N_("Check which process owns the port (ss -ltnp): another mail server may have taken it, "
                    "or the expected one is configured with another name.")),
     FindingKind("ports.software_differ", WARN, N_("Ports of {address} run different mail software"),
@@ -300,8 +308,8 @@ _KINDS = (
                 N_("Check which process owns each port (ss -ltnp) and stop the one that should not be "
                    "there.")),
     FindingKind("addresses.differ", WARN, N_("Addresses of {host} behave differently"),
-                N_("{difference}. Clients reach a different server depending on the address they "
-                   "pick."),
+                N_("Port {port} behaves differently depending on the address (see the evidence), so "
+                   "clients reach a different server depending on the address they pick."),
                 N_("Configure every address the name resolves to alike, or remove the stale one from "
                    "DNS.")),
 )

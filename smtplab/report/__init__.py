@@ -1,1 +1,4 @@
-"""Presentation: terminal summary and the Markdown report, read from a ProbeResult."""
+"""Presentation, read from a ProbeResult: the terminal summary and the narrative report.
+
+The report comes as Markdown, as one self-contained HTML file, or as PDF.
+"""

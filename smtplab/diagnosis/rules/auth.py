@@ -65,8 +65,8 @@ def auth_outcome(context: HostContext) -> Iterator[Finding]:
     for item in context.views:
         result = item.auth_result
         if result == "skipped":
-            yield at(item, "auth.skipped", [f"skipped: {item.auth_skipped}"],
-                     reason=item.auth_skipped)
+            code = "auth.skipped_no_tls" if item.auth_skipped == "no_tls" else "auth.skipped_no_mechanism"
+            yield at(item, code, step_lines(item, "ehlo"))
         elif result in _OUTCOME_CODES:
             yield at(item, _OUTCOME_CODES[result], step_lines(item, "auth"),
                      mechanism=item.auth_mechanism or "-",

@@ -44,9 +44,8 @@ def addresses_differ(context: HostContext) -> Iterator[Finding]:
     for port, items in sorted(by_port.items()):
         if len({_signature(item) for item in items}) < 2:
             continue
-        lines = [_describe(item) for item in items]
-        yield Finding("addresses.differ", context.host.host,
-                      {"difference": f"port {port}: " + "; ".join(lines)}, port, None, tuple(lines))
+        lines = tuple(_describe(item) for item in items)
+        yield Finding("addresses.differ", context.host.host, {}, port, None, lines)
 
 
 def _describe(item: EndpointView) -> str:

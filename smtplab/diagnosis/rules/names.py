@@ -19,9 +19,8 @@ def banner_name(context: HostContext) -> Iterator[Finding]:
         shown = item.banner_host
         if shown is None or shown == target:
             continue
-        also_ptr = f" and from the PTR name {', '.join(ptr)}" if ptr and shown not in ptr else ""
-        yield at(item, "name.banner_mismatch", reply_lines(item.banner), shown=shown, target=target,
-                 ptr=also_ptr)
+        evidence = reply_lines(item.banner) + [f"PTR: {name}" for name in ptr]
+        yield at(item, "name.banner_mismatch", evidence, shown=shown, target=target)
 
 
 def ehlo_name(context: HostContext) -> Iterator[Finding]:

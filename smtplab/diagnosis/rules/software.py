@@ -20,9 +20,8 @@ def unexpected_software(context: HostContext) -> Iterator[Finding]:
         guesses = fingerprint(item)
         violations = check_expectation(guesses, software=software, banner_host=banner_host, view=item)
         if violations:
-            evidence = reply_lines(item.banner) + [f"guess: {line}" for line in
-                                                   (guesses[0].evidence if guesses else ())]
-            yield at(item, "software.unexpected", evidence, violations="; ".join(violations))
+            guess = [f"guess: {line}" for line in (guesses[0].evidence if guesses else ())]
+            yield at(item, "software.unexpected", violations + reply_lines(item.banner) + guess)
 
 
 def software_differs(context: HostContext) -> Iterator[Finding]:

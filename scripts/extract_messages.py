@@ -1,0 +1,160 @@
+"""Regenerate smtplab/locale/smtplab.pot and update every language's smtplab.po.
+
+The template contains the finding catalog's texts (``smtplab.diagnosis.catalog``)
+and every string marked in the report templates (``smtplab/report/templates``).
+Updating a .po file keeps its translations, adds new message ids untranslated,
+marks close matches of changed ids as fuzzy and drops ids no longer used.
+
+Run it from the repository root after changing a finding text or a template:
+
+    .venv/bin/python scripts/extract_messages.py
+
+then translate the entries that are empty or marked fuzzy.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from io import BytesIO
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
+from babel.messages.pofile import read_po, write_po
+
+import smtplab
+from smtplab.diagnosis.catalog import KINDS, messages
+from smtplab.i18n import DOMAIN, LANGUAGES, locale_name
+
+log = logging.getLogger("extract_messages")
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALE_DIR = ROOT / "smtplab" / "locale"
+POT_PATH = LOCALE_DIR / f"{DOMAIN}.pot"
+TEMPLATE_DIR = ROOT / "smtplab" / "report" / "templates"
+CATALOG_SOURCE = "smtplab/diagnosis/catalog.py"
+FINDING_FIELDS = ("title", "detail", "remedy", "postfix", "exim")
+
+# The options must match smtplab.report.templating.environment, so extraction gets
+# the same message ids (trimmed whitespace, newstyle %(name)s placeholders) as rendering.
+JINJA_OPTIONS = {
+    "extensions": "jinja2.ext.i18n",
+    "trimmed": "true",
+    "newstyle_gettext": "true",
+    "trim_blocks": "true",
+    "lstrip_blocks": "true",
+    "silent": "false",
+}
+WRITE_OPTIONS = {"include_lineno": False, "ignore_obsolete": True, "width": 100}
+
+
+def build_template() -> Catalog:
+    """Build the message template: finding catalog texts first, then template strings by file."""
+    template = Catalog(project="smtplab", version=smtplab.__version__, domain=DOMAIN,
+                       msgid_bugs_address="", charset="utf-8")
+    for message, comments in _finding_messages():
+        template.add(message, locations=[(CATALOG_SOURCE, None)], auto_comments=comments)
+    for path, message, comments in _template_messages():
+        template.add(message, locations=[(path, None)], auto_comments=comments)
+    return template
+
+
+def _finding_messages() -> Iterator[tuple[str, list[str]]]:
+    """Yield each catalog text with comments naming the finding codes and fields that use it."""
+    users: dict[str, list[str]] = {text: [] for text in messages()}
+    for kind in KINDS.values():
+        for field in FINDING_FIELDS:
+            text = getattr(kind, field)
+            if text:
+                users[text].append(f"finding {kind.code}: {field}")
+    for text, comments in users.items():
+        yield text, comments
+
+
+def _template_messages() -> Iterator[tuple[str, str | tuple[str, ...], list[str]]]:
+    for path in sorted(TEMPLATE_DIR.glob("*.j2")):
+        relative = path.relative_to(ROOT).as_posix()
+        extracted = extract_from_file(
+            "jinja2.ext:babel_extract", str(path), keywords=DEFAULT_KEYWORDS,
+            comment_tags=("Translators:",), options=JINJA_OPTIONS,
+        )
+        for _line, message, comments, _context in extracted:
+            yield relative, message, list(comments)
+
+
+def same_messages(first: Catalog, second: Catalog) -> bool:
+    """True when both catalogs contain the same ids, in order, with the same comments and locations."""
+    return _signature(first) == _signature(second)
+
+
+def _signature(catalog: Catalog) -> list[tuple[object, ...]]:
+    return [
+        (message.id, message.context, tuple(message.auto_comments),
+         tuple(sorted(path for path, _ in message.locations)))
+        for message in catalog
+        if message.id
+    ]
+
+
+def read_catalog(path: Path, locale: str | None = None) -> Catalog:
+    with path.open("rb") as stream:
+        return read_po(stream, locale=locale, domain=DOMAIN)
+
+
+def catalog_bytes(catalog: Catalog) -> bytes:
+    buffer = BytesIO()
+    write_po(buffer, catalog, **WRITE_OPTIONS)
+    return buffer.getvalue()
+
+
+def write_template(template: Catalog) -> bool:
+    """Write the .pot unless it already contains the same messages. Returns True when written.
+
+    When the messages are unchanged, ``template`` takes the creation date of the
+    existing file, so updating the .po files does not change their header either.
+    """
+    if POT_PATH.exists():
+        existing = read_catalog(POT_PATH)
+        if same_messages(existing, template):
+            template.creation_date = existing.creation_date
+            return False
+    POT_PATH.parent.mkdir(parents=True, exist_ok=True)
+    POT_PATH.write_bytes(catalog_bytes(template))
+    return True
+
+
+def update_catalog(template: Catalog, lang: str) -> Path:
+    """Merge the template into a language's .po file, creating the file when it is missing."""
+    locale = locale_name(lang)
+    path = LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if path.exists():
+        catalog = read_catalog(path, locale)
+    else:
+        catalog = Catalog(locale=locale, domain=DOMAIN, project="smtplab", version=smtplab.__version__,
+                          charset="utf-8")
+    catalog.update(template)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(catalog_bytes(catalog))
+    return path
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    template = build_template()
+    written = write_template(template)
+    log.info("%s %s (%d messages)", "wrote" if written else "unchanged", POT_PATH.relative_to(ROOT),
+             len([message for message in template if message.id]))
+    for lang in LANGUAGES:
+        if lang == "en":
+            continue
+        path = update_catalog(template, lang)
+        catalog = read_catalog(path, locale_name(lang))
+        missing = [message for message in catalog if message.id and (message.fuzzy or not message.string)]
+        log.info("updated %s: %d entries need a translation", path.relative_to(ROOT), len(missing))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
