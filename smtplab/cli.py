@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from smtplab.config import ProbeConfig
 from smtplab.credentials import Credentials
 from smtplab.diagnosis import Severity
+from smtplab.domain.cli import add_parser as add_domain_parser
 from smtplab.i18n import LANGUAGES
 from smtplab.report.output import check_pdf_support, report_format, write_report
 from smtplab.runner import probe_many
@@ -44,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         from smtplab.demo import run_demo
 
         return run_demo(Path(args.output), args.lang)
+    if args.command == "probe-domain":
+        return int(args.run(args))
     try:
         if args.command == "report":
             return run_report(args)
@@ -68,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     _add_probe_parser(commands)
     _add_report_parser(commands)
+    add_domain_parser(commands)
     demo = commands.add_parser("demo", help="probe the embedded lab's two servers and write a report")
     demo.add_argument("--output", default=".", help="folder for the reports (default: current folder)")
     _add_lang_option(demo)

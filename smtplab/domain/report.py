@@ -1,0 +1,109 @@
+"""The domain posture's report section in Markdown and HTML, rendered in English or zh-CN.
+
+Template strings are marked with ``{% trans %}`` and ``_()`` (Jinja2's newstyle
+gettext, ``%(name)s`` placeholders) and translated through ``smtplab.domain.i18n``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+
+from smtplab.diagnosis.severity import Severity
+from smtplab.domain.i18n import translations
+from smtplab.domain.posture import DomainPosture
+from smtplab.i18n import check_language
+
+MAX_VALUE_CHARS = 120
+"""Longer record values (DKIM keys) are shortened in tables; the records frame keeps them whole."""
+
+
+def to_markdown(posture: DomainPosture, lang: str = "en") -> str:
+    """Render the Markdown section: MX hosts, records and findings with evidence and remedies."""
+    return _environment(lang, html=False).get_template("domain.md.j2").render(_context(posture, lang))
+
+
+def to_html(posture: DomainPosture, lang: str = "en") -> str:
+    """Render the same section as an HTML ``<section>`` element, without a page around it."""
+    return _environment(lang, html=True).get_template("domain.html.j2").render(_context(posture, lang))
+
+
+def _environment(lang: str, *, html: bool) -> jinja2.Environment:
+    check_language(lang)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("smtplab.domain", "templates"),
+        autoescape=html,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["cell"] = _html_cell if html else _markdown_cell
+    env.filters["yesno"] = _yes_no
+    return env
+
+
+def _context(posture: DomainPosture, lang: str) -> dict[str, Any]:
+    findings = posture.finding_list
+    return {
+        "posture": posture,
+        "domain": posture.domain,
+        "counts": {
+            severity.value: sum(1 for item in findings if item.severity is severity) for severity in Severity
+        },
+        "mx_rows": _rows(posture.mx),
+        "record_rows": [{**row, "value": _shorten(row["value"])} for row in _rows(posture.records)],
+        "findings": [
+            {
+                "severity": item.severity.value,
+                "code": item.code,
+                "subject": item.subject,
+                "title": item.title(lang),
+                "detail": item.detail(lang),
+                "remedy": item.remedy(lang),
+                "evidence": list(item.evidence),
+            }
+            for item in findings
+        ],
+        "validated": posture.dnssec_validated,
+    }
+
+
+def _rows(frame: Any) -> list[dict[str, Any]]:
+    return [
+        {key: (None if _missing(value) else value) for key, value in row.items()}
+        for row in frame.astype(object).to_dict("records")
+    ]
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(value != value) or value is None  # NaN and pandas NA compare unequal to themselves
+    except TypeError:
+        return True  # pandas.NA raises on bool()
+
+
+def _shorten(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+        return value[: MAX_VALUE_CHARS - 1] + "…"
+    return value
+
+
+def _yes_no(value: Any) -> str:
+    if value is None:
+        return "–"
+    return "✓" if value else "✗"
+
+
+def _markdown_cell(value: Any) -> str:
+    if value is None or value == "":
+        return "–"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _html_cell(value: Any) -> str:
+    return "–" if value is None or value == "" else str(value)
