@@ -15,6 +15,7 @@ logging.getLogger("smtplab").addHandler(logging.NullHandler())
 
 from smtplab.config import ProbeConfig  # noqa: E402
 from smtplab.credentials import Credentials, Secret  # noqa: E402
+from smtplab.importers import from_transcript  # noqa: E402
 from smtplab.result import ProbeResult, load  # noqa: E402
 from smtplab.runner import probe, probe_many, probe_many_async  # noqa: E402
 from smtplab.targets import Endpoint, Target, TlsMode, parse_endpoints, parse_target  # noqa: E402
@@ -28,6 +29,7 @@ __all__ = [
     "Target",
     "TlsMode",
     "__version__",
+    "from_transcript",
     "load",
     "parse_endpoints",
     "parse_target",

@@ -98,3 +98,27 @@ def test_fuzz_reply_parser_bounded() -> None:
         fuzz(os.urandom(256))
         runs += 1
     assert runs > 0
+
+
+transcript_lines = st.lists(
+    st.one_of(
+        st.builds(lambda prefix, line: prefix + line,
+                  st.sampled_from(["S: ", "C: ", "<- ", " -> ", "<~ ", " ~> ", "=== ", "", "TLS "]),
+                  reply_lines),
+        texts,
+    ),
+    max_size=30,
+)
+
+
+@given(transcript_lines)
+def test_importer_result_or_value_error(lines: list[str]) -> None:
+    from smtplab.importers import from_transcript
+
+    try:
+        result = from_transcript("\n".join(lines), host="fuzz.test", port=25)
+    except ValueError:
+        return
+    assert len(result.run.endpoints) == 1
+    result.endpoints  # noqa: B018 - building the frames must not raise
+    result.finding_list  # noqa: B018

@@ -66,6 +66,6 @@ def weak_protocol(context: HostContext) -> Iterator[Finding]:
         shown = [f"TLS {version} {cipher} {item.tls.get('bits')} bits"]
         if version in OBSOLETE_VERSIONS:
             yield at(item, "tls.obsolete_version", shown, version=version)
-        bits = item.tls.get("bits") or 0
-        if bits < 128 or any(mark in cipher for mark in WEAK_CIPHER_MARKS):
+        bits = item.tls.get("bits")  # None when an imported transcript did not show it
+        if (bits is not None and bits < 128) or any(mark in cipher for mark in WEAK_CIPHER_MARKS):
             yield at(item, "tls.weak_cipher", shown, cipher=cipher, bits=bits)
