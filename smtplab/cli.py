@@ -127,6 +127,11 @@ def add_probe_options(probe: argparse.ArgumentParser) -> None:
     probe.add_argument("--deadline", type=float, default=90.0,
                        help="seconds one endpoint's whole conversation may take (default 90)")
     probe.add_argument("--ehlo-name", help="name to send in EHLO (default: this machine's host name)")
+    probe.add_argument("--expect-software", metavar="NAME",
+                       help="software that should answer every port, e.g. postfix or exim; "
+                            "ports that look like other software are reported")
+    probe.add_argument("--expect-banner", metavar="HOST",
+                       help="host name the greeting and EHLO reply should show")
     probe.add_argument("--mail-from", default="smtplab@example.com", help="relay test sender")
     probe.add_argument("--rcpt-to", default="smtplab@example.net", help="relay test recipient")
     probe.add_argument("--no-relay-test", action="store_true", help="skip MAIL FROM / RCPT TO")
@@ -185,6 +190,8 @@ def _config(args: argparse.Namespace) -> ProbeConfig:
         "mail_from": args.mail_from,
         "rcpt_to": args.rcpt_to,
         "relay_test": not args.no_relay_test,
+        "expect_software": args.expect_software,
+        "expect_banner_host": args.expect_banner,
     }
     if args.ehlo_name:
         options["ehlo_name"] = args.ehlo_name

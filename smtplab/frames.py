@@ -98,6 +98,22 @@ TRANSCRIPT_SCHEMA: dict[str, str] = {
 }
 
 
+REPLY_SCHEMA: dict[str, str] = {
+    "host": "string",
+    "address": "string",
+    "port": "Int64",
+    "attempt": "Int64",
+    "phase": "category",
+    "step": "string",
+    "command": "string",
+    "code": "Int64",
+    "enhanced": "string",
+    "text": "string",
+    "lines": "Int64",
+    "elapsed_ms": "Float64",
+}
+
+
 def typed(rows: list[dict[str, Any]], schema: dict[str, str]) -> pd.DataFrame:
     """Build a frame with exactly the schema's columns and dtypes, even when empty."""
     frame = pd.DataFrame(rows, columns=list(schema))
@@ -143,6 +159,22 @@ def _endpoint_row(item: EndpointView) -> dict[str, Any]:
 def _mechanisms(mechanisms: tuple[str, ...] | None) -> str | None:
     """Space-separated mechanisms, "" when AUTH is absent, None when never checked."""
     return None if mechanisms is None else " ".join(mechanisms)
+
+
+def replies_frame(views: list[EndpointView]) -> pd.DataFrame:
+    """One row per reply: the command it answered, its code, enhanced code, text and timing."""
+    rows = []
+    for item in views:
+        record = item.record
+        for exchange in item.exchanges:
+            reply = exchange.reply
+            rows.append({
+                "host": record.host, "address": record.address, "port": record.port,
+                "attempt": exchange.attempt, "phase": exchange.phase, "step": exchange.step,
+                "command": exchange.command, "code": reply.code, "enhanced": reply.enhanced,
+                "text": reply.text, "lines": len(reply.lines), "elapsed_ms": exchange.elapsed_ms,
+            })
+    return typed(rows, REPLY_SCHEMA)
 
 
 def capabilities_frame(views: list[EndpointView]) -> pd.DataFrame:

@@ -51,6 +51,12 @@ class ProbeResult:
         return endpoints_frame(self.views)
 
     @cached_property
+    def replies(self) -> pd.DataFrame:
+        from smtplab.frames import replies_frame
+
+        return replies_frame(self.views)
+
+    @cached_property
     def capabilities(self) -> pd.DataFrame:
         from smtplab.frames import capabilities_frame
 
@@ -103,7 +109,8 @@ class ProbeResult:
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {
-            "endpoints": self.endpoints, "capabilities": self.capabilities, "tls": self.tls,
+            "endpoints": self.endpoints, "replies": self.replies,
+            "capabilities": self.capabilities, "tls": self.tls,
             "dns": self.dns, "transcript": self.transcript, "findings": self.findings,
         }
 

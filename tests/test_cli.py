@@ -32,10 +32,21 @@ def test_table_output_and_exit_status(lab: Lab, capsys: pytest.CaptureFixture[st
 def test_json_output_holds_every_frame(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(_probe_args(lab, "healthy") + ["--format", "json"]) == EXIT_OK
     data = json.loads(capsys.readouterr().out)
-    assert set(data["frames"]) == {"endpoints", "capabilities", "tls", "dns", "transcript", "findings"}
+    assert set(data["frames"]) == {"endpoints", "replies", "capabilities", "tls", "dns", "transcript",
+                                   "findings"}
     assert data["run"]["config"]["ehlo_name"] == "client.smtplab.test"
     assert len(data["frames"]["endpoints"]) == 3
     assert data["frames"]["endpoints"][0]["host"] == "smtp.healthy.test"
+
+
+def test_expectation_flags(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+    args = _probe_args(lab, "broken") + ["--expect-software", "postfix", "--expect-banner", "mx.shop.test",
+                                         "--format", "json"]
+    main(args)
+    findings = json.loads(capsys.readouterr().out)["frames"]["findings"]
+    unexpected = [item for item in findings if item["code"] == "software.unexpected"]
+    assert len(unexpected) == 2
+    assert "banner names mail.dev.test, expected mx.shop.test" in unexpected[0]["evidence"]
 
 
 def test_csv_output(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:

@@ -66,6 +66,17 @@ def test_broken_relay_reply_kept(broken: smtplab.ProbeResult) -> None:
     assert rcpt["text"].str.startswith("454 4.7.1 <smtplab@example.net>: Relay access denied").all()
 
 
+def test_replies_frame(broken: smtplab.ProbeResult) -> None:
+    replies = broken.replies
+    rcpt = replies[replies["step"] == "rcpt"]
+    assert (rcpt["code"] == 454).all()
+    assert (rcpt["enhanced"] == "4.7.1").all()
+    assert rcpt["command"].str.startswith("RCPT TO:<").all()
+    assert (rcpt["elapsed_ms"] >= 0).all()
+    ehlo = replies[(replies["step"] == "ehlo") & (replies["phase"] == "plain")]
+    assert (ehlo["lines"] == 11).all()
+
+
 def test_broken_implicit_tls_reset(broken: smtplab.ProbeResult) -> None:
     row = _row(broken, "tls")
     assert row["reachable"] == True  # noqa: E712
