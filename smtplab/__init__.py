@@ -13,12 +13,35 @@ __version__ = "0.1.0"
 
 logging.getLogger("smtplab").addHandler(logging.NullHandler())
 
+from typing import TYPE_CHECKING, Any  # noqa: E402
+
 from smtplab.config import ProbeConfig  # noqa: E402
 from smtplab.credentials import Credentials, Secret  # noqa: E402
-from smtplab.importers import from_transcript  # noqa: E402
-from smtplab.result import ProbeResult, load  # noqa: E402
 from smtplab.runner import probe, probe_many, probe_many_async  # noqa: E402
 from smtplab.targets import Endpoint, Target, TlsMode, parse_endpoints, parse_target  # noqa: E402
+
+if TYPE_CHECKING:
+    from smtplab.importers import from_transcript
+    from smtplab.result import ProbeResult, load
+
+# Imported on first use, so a command-line probe does not pay for the diagnosis,
+# fingerprint and import modules before it needs them.
+_LAZY = {
+    "from_transcript": "smtplab.importers",
+    "ProbeResult": "smtplab.result",
+    "load": "smtplab.result",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'smtplab' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "Credentials",

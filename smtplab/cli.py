@@ -20,6 +20,8 @@ from smtplab.domain.cli import add_parser as add_domain_parser
 from smtplab.i18n import LANGUAGES
 from smtplab.report.output import check_pdf_support, report_format, write_report
 from smtplab.runner import probe_many
+from smtplab.scan_cli import add_parser as add_scan_parser
+from smtplab.scan_cli import run as run_scan
 from smtplab.targets import parse_endpoints, parse_target
 
 if TYPE_CHECKING:
@@ -48,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "probe-domain":
         return int(args.run(args))
     try:
+        if args.command == "scan":
+            return run_scan(args)
         if args.command == "report":
             return run_report(args)
         return run_probe(args)
@@ -72,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_probe_parser(commands)
     _add_report_parser(commands)
     add_domain_parser(commands)
+    add_scan_parser(commands)
     demo = commands.add_parser("demo", help="probe the embedded lab's two servers and write a report")
     demo.add_argument("--output", default=".", help="folder for the reports (default: current folder)")
     _add_lang_option(demo)

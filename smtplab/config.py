@@ -6,6 +6,10 @@ import ipaddress
 import socket
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import SplitResult, urlsplit
+
+PROXY_SCHEMES = ("socks5", "socks4")
+_PROXY_FORMS = "socks5://[USER:PASSWORD@]IP:PORT or socks4://IP:PORT"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,10 +49,17 @@ class ProbeConfig:
     """Host name the greeting and EHLO reply should show; others are flagged."""
     allow_plaintext_auth: bool = False
     """Send credentials over an unencrypted connection when the server offers AUTH there."""
+    proxy: str | None = None
+    """SOCKS proxy for every connection, ``socks5://[USER:PASSWORD@]IP:PORT``; None connects directly.
+
+    The proxy connects to the addresses smtplab resolved itself, through ``nameserver``.
+    """
 
     def __post_init__(self) -> None:
         if self.nameserver is not None:
             parse_nameserver(self.nameserver)
+        if self.proxy is not None:
+            parse_proxy(self.proxy)
         for name in ("connect_timeout", "reply_timeout", "tls_timeout", "dns_timeout", "probe_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"invalid {name} {getattr(self, name)!r}: expected seconds > 0")
@@ -65,7 +76,34 @@ class ProbeConfig:
                 )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Return the settings as a dict, with a proxy password masked."""
+        settings = asdict(self)
+        if self.proxy is not None:
+            settings["proxy"] = mask_proxy_password(self.proxy)
+        return settings
+
+
+def parse_proxy(text: str) -> SplitResult:
+    """Check a SOCKS proxy URL; the host must be an IP literal, so no resolver is consulted."""
+    url = urlsplit(text)
+    if url.scheme not in PROXY_SCHEMES:
+        raise ValueError(f"invalid proxy {mask_proxy_password(text)!r}: expected {_PROXY_FORMS}")
+    try:
+        ipaddress.ip_address(url.hostname or "")
+        port = url.port
+    except ValueError:
+        port = None
+    if port is None or url.path not in ("", "/"):
+        raise ValueError(f"invalid proxy {mask_proxy_password(text)!r}: expected {_PROXY_FORMS}")
+    return url
+
+
+def mask_proxy_password(text: str) -> str:
+    """Replace the password of a proxy URL with asterisks."""
+    url = urlsplit(text)
+    if url.password is None:
+        return text
+    return url._replace(netloc=url.netloc.replace(f":{url.password}@", ":********@", 1)).geturl()
 
 
 def parse_nameserver(text: str) -> tuple[str, int]:

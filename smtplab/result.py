@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from smtplab.analysis.interpret import EndpointView, view
 from smtplab.diagnosis import Finding, Severity, diagnose
-from smtplab.record import RunRecord, dump_jsonl, load_jsonl
+from smtplab.record import RunRecord, dump_jsonl
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -163,5 +163,7 @@ def _severity_dtype(order: list[str]) -> object:
 
 
 def load(path: str | Path) -> ProbeResult:
-    """Read a result saved with ``ProbeResult.save``; no network is used."""
-    return ProbeResult(load_jsonl(path))
+    """Read a saved or streamed result (JSON Lines file or Parquet folder); no network is used."""
+    from smtplab.stream import load_records
+
+    return ProbeResult(load_records(path))

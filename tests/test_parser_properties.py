@@ -111,6 +111,7 @@ transcript_lines = st.lists(
 )
 
 
+@settings(deadline=None)  # the first example imports pandas to build the frames
 @given(transcript_lines)
 def test_importer_result_or_value_error(lines: list[str]) -> None:
     from smtplab.importers import from_transcript

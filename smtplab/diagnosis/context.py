@@ -45,12 +45,15 @@ class HostContext:
         return tuple(dict.fromkeys(names))
 
     def forward_addresses(self, name: str) -> list[str] | None:
-        """Addresses that A/AAAA lookups of ``name`` returned; None when never looked up."""
+        """Addresses that A/AAAA lookups of ``name`` returned.
+
+        None when ``name`` was never looked up, or when a lookup failed (timeout, server failure).
+        """
         entries = [
             entry for entry in self.host.dns
             if entry["rdtype"] in ("A", "AAAA") and _plain_name(entry["name"]) == _plain_name(name)
         ]
-        if not entries:
+        if not entries or any(entry["status"] not in ("ok", "nxdomain", "no_answer") for entry in entries):
             return None
         return [value for entry in entries for value in entry["values"]]
 

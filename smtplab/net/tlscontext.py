@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import ssl
+from functools import lru_cache
 from typing import Any
 
 
 def make_context(*, verify: bool, cafile: str | None) -> ssl.SSLContext:
-    """A client context; host names are checked separately so a mismatch is its own fact."""
-    context = ssl.create_default_context(cafile=cafile if verify else None)
+    """Return a client context; host names are checked separately so a mismatch is its own fact.
+
+    Contexts are shared between handshakes: loading the system CA bundle costs tens
+    of milliseconds, more than a whole probe on a fast network. A changed CA file
+    (new modification time) gets a new context.
+    """
+    cafile = cafile if verify else None
+    stamp = os.stat(cafile).st_mtime_ns if cafile else None
+    return _context(verify, cafile, stamp)
+
+
+@lru_cache(maxsize=16)
+def _context(verify: bool, cafile: str | None, stamp: int | None) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=cafile)
     context.check_hostname = False
     if not verify:
         context.verify_mode = ssl.CERT_NONE

@@ -52,8 +52,10 @@ def parse_ehlo(reply: Reply) -> Ehlo:
 
 def greeting_host(banner: Reply) -> str | None:
     """The host name a greeting names first (``220 mail.example.com ESMTP``), if any."""
-    first = banner.lines[0].strip() if banner.lines else ""
-    token = first.split(" ", 1)[0] if first else ""
+    words = banner.lines[0].split() if banner.lines else []
+    if words and words[0] == banner.enhanced:
+        words = words[1:]  # "421 4.7.0 mail.example.com Error: ..." names the host second
+    token = words[0] if words else ""
     if "." in token or token.lower() == "localhost":
         return token.rstrip(".").lower()
     return None

@@ -22,7 +22,8 @@ def certificate_problems(context: HostContext) -> Iterator[Finding]:
         shown = [subject, f"valid {cert.not_before:%Y-%m-%d} to {cert.not_after:%Y-%m-%d}"]
         days = cert.days_left(context.measured_at)
         if days < 0:
-            yield at(item, "cert.expired", shown, days=-days, subject=subject)
+            expired_days = (context.measured_at - cert.not_after).days
+            yield at(item, "cert.expired", shown, days=expired_days, subject=subject)
         elif days < EXPIRY_WARNING_DAYS:
             yield at(item, "cert.expiring", shown, days=days, subject=subject)
         if cert.self_signed:

@@ -25,6 +25,14 @@ def _final_ehlo(item):  # type: ignore[no-untyped-def]
     return item.ehlo.get("tls") or item.ehlo.get("plain")
 
 
+def _keyword_lines(item, keyword: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The lines of the final EHLO reply that list ``keyword``, as the server sent them."""
+    phase = "tls" if "tls" in item.ehlo else "plain"
+    # A quoted line is "S: 250-KEYWORD params" or "S: 250 KEYWORD params" (the last line).
+    return [line for line in step_lines(item, "ehlo", phase)
+            if line.startswith("S: ") and line[7:].split(" ", 1)[0].upper() == keyword]
+
+
 def size_limit(context: HostContext) -> Iterator[Finding]:
     for item in context.views:
         ehlo = _final_ehlo(item)
@@ -33,7 +41,7 @@ def size_limit(context: HostContext) -> Iterator[Finding]:
             continue
         size = int(params.split()[0])
         if 0 < size < SMALL_SIZE_BYTES:
-            yield at(item, "ext.size_small", [f"S: 250-SIZE {params}"], size=size,
+            yield at(item, "ext.size_small", _keyword_lines(item, "SIZE"), size=size,
                      size_mb=round(size / 1_000_000, 1), attachment_mb=round(size * 0.75 / 1_000_000, 1))
 
 
@@ -55,4 +63,4 @@ def harvesting_commands(context: HostContext) -> Iterator[Finding]:
             continue
         for keyword, code in (("VRFY", "ext.vrfy"), ("EXPN", "ext.expn")):
             if ehlo.has(keyword):
-                yield at(item, code, [f"S: 250-{keyword}"])
+                yield at(item, code, _keyword_lines(item, keyword))

@@ -29,7 +29,10 @@ def ehlo_name(context: HostContext) -> Iterator[Finding]:
         shown = item.banner_host
         if ehlo is None or shown is None or not ehlo.greeting:
             continue
-        if ehlo.greeting.rstrip(".").lower() != shown:
+        greeting = ehlo.greeting.rstrip(".").lower()
+        if "." not in greeting and greeting != "localhost":
+            continue  # go-smtp starts its EHLO reply with "Hello CLIENT", which names no host
+        if greeting != shown:
             yield at(item, "name.ehlo_mismatch", reply_lines(item.banner) + step_lines(item, "ehlo")[:2],
                      ehlo=ehlo.greeting, shown=shown)
 
@@ -41,19 +44,21 @@ def reverse_dns(context: HostContext) -> Iterator[Finding]:
         if entry is None:
             continue
         evidence = [f"PTR {entry['name']}: {entry['status']} {' '.join(entry['values'])}".rstrip()]
-        if entry["status"] != "ok":
+        if entry["status"] in ("nxdomain", "no_answer"):
             yield Finding("name.ptr_missing", context.host.host, {}, None, address, tuple(evidence))
             continue
-        for ptr in entry["values"]:
-            ptr_name = ptr.rstrip(".").lower()
+        if entry["status"] != "ok":
+            continue  # a timeout or server failure leaves reverse DNS unknown
+        ptr_names = [ptr.rstrip(".").lower() for ptr in entry["values"]]
+        for ptr_name in ptr_names:
             forward = context.forward_addresses(ptr_name)
             if forward is not None and address not in forward:
                 shown = " ".join(forward) or "no address"
                 yield Finding("name.fcrdns_failed", context.host.host,
                               {"ptr": ptr_name, "forward": shown}, None, address,
                               (*evidence, f"A/AAAA {ptr_name}: {shown}"))
-            banners = {item.banner_host for item in context.reached()
-                       if item.record.address == address and item.banner_host}
-            for shown in sorted(banners - {ptr_name}):
-                yield Finding("name.ptr_banner_mismatch", context.host.host,
-                              {"ptr": ptr_name, "shown": shown}, None, address, tuple(evidence))
+        banners = {item.banner_host for item in context.reached()
+                   if item.record.address == address and item.banner_host}
+        for shown in sorted(banners - set(ptr_names)):
+            yield Finding("name.ptr_banner_mismatch", context.host.host,
+                          {"ptr": " ".join(ptr_names), "shown": shown}, None, address, tuple(evidence))

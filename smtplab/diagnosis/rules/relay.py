@@ -29,5 +29,7 @@ def relay_authenticated(context: HostContext) -> Iterator[Finding]:
         exchange = item.relay.get("auth")
         if outcome == "accepted" and exchange is not None:
             yield at(item, "relay.auth_accepted", exchange_lines(exchange))
-        elif outcome in ("denied", "deferred") and exchange is not None:
+        elif outcome == "denied" and exchange is not None:
             yield at(item, "relay.auth_denied", exchange_lines(exchange), code=exchange.reply.code)
+        elif outcome == "deferred" and exchange is not None:
+            yield at(item, "relay.deferred", exchange_lines(exchange), code=exchange.reply.code)

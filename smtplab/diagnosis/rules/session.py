@@ -18,8 +18,11 @@ def greeting_refused(context: HostContext) -> Iterator[Finding]:
         if item.error == "greeting_rejected" and item.error_step == "banner":
             yield at(item, "greeting.rejected", reply_lines(item.banner), detail=item.error_detail)
         elif item.error == "service_unavailable":
-            yield at(item, "greeting.unavailable", reply_lines(item.banner) or error_line(item),
-                     detail=item.error_detail)
+            if item.error_step == "banner":
+                evidence = reply_lines(item.banner)
+            else:
+                evidence = step_lines(item, "ehlo") + step_lines(item, "helo")
+            yield at(item, "greeting.unavailable", evidence or error_line(item), detail=item.error_detail)
 
 
 def greeting_slow(context: HostContext) -> Iterator[Finding]:
