@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,7 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from smtplab.demo import run_demo
 
-        return run_demo(Path(args.output), args.lang)
+        output = Path(args.output)
+        try:
+            check_writable(output / "smtplab-demo-report.md", "demo report")
+        except ValueError:
+            parser.error(f"--output {args.output!r} is not a writable folder")
+        return run_demo(output, args.lang)
     if args.command == "probe-domain":
         return int(args.run(args))
     try:
@@ -120,8 +127,8 @@ def add_probe_options(probe: argparse.ArgumentParser) -> None:
     secret.add_argument("--password-env", metavar="VAR",
                         help="environment variable that holds the password")
     secret.add_argument("--ask-password", action="store_true", help="prompt for the password")
-    probe.add_argument("--mechanism", help="SASL mechanism: PLAIN, LOGIN or CRAM-MD5 "
-                                           "(default: the first of CRAM-MD5, PLAIN, LOGIN offered)")
+    probe.add_argument("--mechanism", type=str.upper, choices=("PLAIN", "LOGIN", "CRAM-MD5"),
+                       help="SASL mechanism (default: the first of CRAM-MD5, PLAIN, LOGIN offered)")
     probe.add_argument("--cafile", help="PEM file of CAs to trust (default: the system CAs)")
     probe.add_argument("--nameserver", metavar="IP[:PORT]",
                        help="DNS server to query (default: the system resolver)")
@@ -142,7 +149,32 @@ def add_probe_options(probe: argparse.ArgumentParser) -> None:
     probe.add_argument("--no-relay-test", action="store_true", help="skip MAIL FROM / RCPT TO")
 
 
+def check_writable(path: str | Path, what: str) -> Path:
+    """Raise ValueError unless a file can be written at ``path``; checked before probing."""
+    target = Path(path)
+    folder = target.parent
+    if not folder.is_dir():
+        raise ValueError(f"folder {str(folder)!r} for the {what} does not exist")
+    if target.is_dir():
+        raise ValueError(f"{str(target)!r} is a folder: give a file name for the {what}")
+    try:
+        # os.access says yes to root everywhere, even in /proc: try a real write.
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ValueError(f"cannot write the {what} to {str(target)!r}: {exc.strerror}") from None
+    if target.exists() and not os.access(target, os.W_OK):
+        raise ValueError(f"cannot write the {what} to {str(target)!r}: permission denied")
+    return target
+
+
 def run_probe(args: argparse.Namespace) -> int:
+    if args.report:
+        check_writable(args.report, "report")
+        if Path(args.report).suffix.lower() not in (".md", ".markdown"):
+            raise ValueError("--report writes Markdown: name a .md file, or use smtplab report -o FILE.html")
+    if args.save:
+        check_writable(args.save, "results file")
     config = _config(args)
     endpoints = parse_endpoints(args.ports)
     targets = [parse_target(host, endpoints) for host in args.hosts]
@@ -166,8 +198,7 @@ def run_report(args: argparse.Namespace) -> int:
             check_pdf_support()
         except RuntimeError as exc:
             raise ValueError(str(exc)) from exc
-    if not output.parent.is_dir():
-        raise ValueError(f"folder {str(output.parent)!r} for the report does not exist")
+    check_writable(output, "report")
     config = _config(args)
     endpoints = parse_endpoints(args.ports)
     targets = [parse_target(host, endpoints) for host in args.hosts]
@@ -198,7 +229,7 @@ def _config(args: argparse.Namespace) -> ProbeConfig:
         "expect_software": args.expect_software,
         "expect_banner_host": args.expect_banner,
     }
-    if args.ehlo_name:
+    if args.ehlo_name is not None:
         options["ehlo_name"] = args.ehlo_name
     return ProbeConfig(**options)
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import socket
+import ssl
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
@@ -61,12 +63,12 @@ class ProbeConfig:
         if self.proxy is not None:
             parse_proxy(self.proxy)
         for name in ("connect_timeout", "reply_timeout", "tls_timeout", "dns_timeout", "probe_timeout"):
-            if getattr(self, name) <= 0:
+            if not math.isfinite(getattr(self, name)) or getattr(self, name) <= 0:
                 raise ValueError(f"invalid {name} {getattr(self, name)!r}: expected seconds > 0")
         for name in ("concurrency", "per_host_concurrency"):
             if getattr(self, name) < 1:
                 raise ValueError(f"invalid {name} {getattr(self, name)!r}: expected 1 or more")
-        if self.per_host_interval < 0:
+        if not math.isfinite(self.per_host_interval) or self.per_host_interval < 0:
             raise ValueError(f"invalid per_host_interval {self.per_host_interval!r}: expected seconds >= 0")
         for name in ("ehlo_name", "mail_from", "rcpt_to"):
             value = getattr(self, name)
@@ -74,6 +76,10 @@ class ProbeConfig:
                 raise ValueError(
                     f"invalid {name} {value!r}: must be non-empty without CR, LF, <, > or spaces"
                 )
+        if not self.ehlo_name.isascii():
+            raise ValueError(f"invalid ehlo_name {self.ehlo_name!r}: use the ASCII (punycode) form")
+        if self.cafile is not None:
+            _check_cafile(self.cafile)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the settings as a dict, with a proxy password masked."""
@@ -104,6 +110,16 @@ def mask_proxy_password(text: str) -> str:
     if url.password is None:
         return text
     return url._replace(netloc=url.netloc.replace(f":{url.password}@", ":********@", 1)).geturl()
+
+
+def _check_cafile(path: str) -> None:
+    """Raise ValueError unless ``path`` is a readable PEM file with at least one certificate."""
+    try:
+        ssl.create_default_context(cafile=path)
+    except FileNotFoundError:
+        raise ValueError(f"CA file {path!r} not found") from None
+    except (ssl.SSLError, OSError) as exc:
+        raise ValueError(f"invalid CA file {path!r}: expected PEM certificates ({exc})") from None
 
 
 def parse_nameserver(text: str) -> tuple[str, int]:

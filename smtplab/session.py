@@ -278,14 +278,14 @@ class Conversation:
     async def _authenticate(self, connection: SmtpConnection, ehlo: Ehlo | None | bool) -> bool:
         assert self.credentials is not None
         offered = ehlo.auth_mechanisms if isinstance(ehlo, Ehlo) else ()
+        if self.recorder.phase != "tls" and not self.config.allow_plaintext_auth:
+            self.recorder.add("auth_skipped", "auth", reason="no_tls",
+                              text="no TLS, so the credentials were not sent")
+            return False
         mechanism = sasl.choose_mechanism(offered, self.credentials.mechanism)
         if mechanism is None:
             self.recorder.add("auth_skipped", "auth", reason="no_mechanism",
                               text="no supported mechanism offered")
-            return False
-        if self.recorder.phase != "tls" and not self.config.allow_plaintext_auth:
-            self.recorder.add("auth_skipped", "auth", reason="no_tls",
-                              text="no TLS, so the credentials were not sent")
             return False
         reply = await self._run_mechanism(connection, mechanism)
         return reply.code == 235

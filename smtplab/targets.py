@@ -89,6 +89,8 @@ def parse_target(text: str, endpoints: Iterable[Endpoint] | None = None) -> Targ
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
+        if host.count(":") == 1 and host.rsplit(":", 1)[1].isdigit():
+            raise ValueError(f"invalid host {text!r}: give the port separately, e.g. --ports 25") from None
         return Target(host, _to_ascii(host), False, chosen)
     return Target(str(address), str(address), True, chosen)
 

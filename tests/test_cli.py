@@ -109,3 +109,47 @@ def test_demo_command(tmp_path: Path) -> None:
     report = tmp_path / "smtplab-demo-report.md"
     assert f"report written to {report}" in output
     assert "# SMTP diagnosis: mx.shop.test" in report.read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["probe", "x.test", "--report", "/nonexistent-dir/x.md"], "does not exist"),
+        (["probe", "x.test", "--report", "x.html"], "writes Markdown"),
+        (["probe", "x.test", "--save", "/proc/x.jsonl"], "cannot write the results file"),
+        (["report", "x.test", "-o", "/proc/x.html"], "cannot write the report"),
+        (["probe", "x.test", "--cafile", "/nonexistent.pem"], "CA file '/nonexistent.pem' not found"),
+        (["probe", "x.test", "--cafile", "/etc/hostname"], "invalid CA file"),
+        (["probe", "x.test", "--timeout", "nan"], "invalid connect_timeout"),
+        (["probe", "x.test", "--deadline", "inf"], "invalid probe_timeout"),
+        (["probe", "x.test", "--ehlo-name", ""], "invalid ehlo_name"),
+        (["probe", "x.test", "--ehlo-name", "bücher.test"], "ASCII"),
+        (["probe", "x.test", "--mechanism", "FOO"], "invalid choice"),
+        (["probe", "127.0.0.1:25"], "give the port separately"),
+        (["demo", "--output", "/nonexistent-dir"], "not a writable folder"),
+    ],
+)
+def test_bad_paths_and_values(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == EXIT_USAGE
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("domain", ["bad domain", "a..b"])
+def test_probe_domain_bad_input(domain: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["probe-domain", domain, "--nameserver", "127.0.0.1:9"]) == EXIT_USAGE
+    assert "smtplab probe-domain:" in capsys.readouterr().err
+
+
+def test_unreachable_host_is_critical(capsys: pytest.CaptureFixture[str]) -> None:
+    from rawserver import free_port
+
+    assert main(["probe", "127.0.0.1", "--no-dns", "--ports", f"{free_port()}/starttls"]) == EXIT_CRITICAL
+    assert "could be reached" in capsys.readouterr().out
+
+
+def test_scoped_ipv6_literal_is_classified(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["probe", "fe80::1%lo", "--no-dns", "--ports", "2/plain", "--timeout", "1"])
+    assert status == EXIT_CRITICAL
+    assert "fe80::1%lo" in capsys.readouterr().out

@@ -29,7 +29,7 @@ def test_refused_port() -> None:
 
 def test_refused_port_finding() -> None:
     result = smtplab.probe("127.0.0.1", ports=[f"{free_port()}/tls"], config=LITERAL)
-    assert result.findings["code"].tolist() == ["port.refused"]
+    assert result.findings["code"].tolist() == ["host.unreachable", "port.refused"]
 
 
 def test_silent_server_is_reply_timeout() -> None:

@@ -54,7 +54,8 @@ AUTH_FAILED = "535 5.7.8 Error: authentication failed: authentication failure"
 
 EXPECTED_SEVERITY: dict[Severity, set[str]] = {
     Severity.CRITICAL: {
-        "dns.unresolved", "tls.starttls_refused", "tls.starttls_failed", "tls.implicit_failed",
+        "dns.unresolved", "host.unreachable", "tls.starttls_refused", "tls.starttls_failed",
+        "tls.implicit_failed",
         "tls.implicit_plaintext", "tls.starttls_extra_data", "cert.expired", "auth.none",
         "auth.submission_missing", "auth.accepted_early", "auth.rejected", "relay.open",
         "relay.auth_denied",
@@ -432,6 +433,12 @@ REACHABILITY = [
            lambda: run_of(connection_refused(25), greeted(587)), "port.refused"),
     misses("port.submission_only", "587 filtered too",
            lambda: run_of(filtered(25), filtered(587)), "port.timeout"),
+    fires("host.unreachable", "every port refused or filtered",
+          lambda: run_of(connection_refused(25), filtered(587)),
+          f"error refused at connect: {REFUSED}", f"error timeout at connect: {CONNECT_TIMEOUT}",
+          errors="refused, timeout"),
+    misses("host.unreachable", "one port answers",
+           lambda: run_of(connection_refused(25), greeted(587)), "port.refused"),
 ]
 
 # The session: greeting, EHLO, timeouts, protocol errors

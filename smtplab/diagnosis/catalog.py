@@ -58,6 +58,11 @@ _KINDS = (
     FindingKind("port.reset", WARN, N_("Port {port} resets connections"),
                 N_("The connection to port {port} was reset: {detail}."),
                 _CHECK_LISTENER),
+    FindingKind("host.unreachable", CRIT, N_("No port of {host} could be reached"),
+                N_("Every probed port failed to connect ({errors}). The host is down, its ports are "
+                   "filtered, or the network the probe ran from blocks them."),
+                N_("Check that the mail server runs and listens (ss -ltnp), the firewalls, and probe "
+                   "again from another network.")),
     FindingKind("port.submission_only", INFO,
                 N_("Port 25 is filtered while a submission port works"),
                 N_("Port 25 timed out but port {port} answered. Consumer and cloud networks often "
@@ -92,7 +97,8 @@ _KINDS = (
     FindingKind("probe.timeout", WARN, N_("Port {port} stopped answering at {step} (inconclusive)"),
                 N_("No complete reply came within the timeout ({detail}). The server may tarpit this "
                    "client or be overloaded."),
-                N_("Retry with a longer --timeout; check the server's log and load.")),
+                N_("Retry with a longer --timeout (one reply) or --deadline (the whole conversation); "
+                   "check the server's log and load.")),
     FindingKind("probe.protocol_error", WARN, N_("Port {port} broke the SMTP protocol at {step}"),
                 N_("The server sent something that is not a valid SMTP reply: {detail}."),
                 _CHECK_LISTENER),

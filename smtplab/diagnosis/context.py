@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import dns.exception
 import dns.reversename
 
 from smtplab.analysis.certificate import CertificateInfo, read_certificate
@@ -29,7 +30,10 @@ class HostContext:
 
     def ptr_entry(self, address: str) -> dict[str, Any] | None:
         """The PTR lookup of an address, or None when none was made."""
-        wanted = _plain_name(dns.reversename.from_address(address).to_text())
+        try:
+            wanted = _plain_name(dns.reversename.from_address(address).to_text())
+        except (dns.exception.SyntaxError, ValueError):
+            return None  # a scoped IPv6 address (fe80::1%eth0) has no reverse name
         for entry in self.host.dns:
             if entry["rdtype"] == "PTR" and _plain_name(entry["name"]) == wanted:
                 return entry

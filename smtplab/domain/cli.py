@@ -16,6 +16,7 @@ from typing import Any
 from smtplab.config import ProbeConfig
 from smtplab.diagnosis.severity import Severity
 from smtplab.i18n import LANGUAGES
+from smtplab.targets import parse_endpoint, parse_target
 
 EXIT_OK = 0
 EXIT_CRITICAL = 1
@@ -86,19 +87,22 @@ def run(args: argparse.Namespace) -> int:
         output = _output_path(args.output)
         config = _config(args)
         endpoints = _mx_endpoints(args.mx_endpoint)
+        for spec in endpoints.values():
+            parse_endpoint(spec)
+        parse_target(args.domain)
+        posture = probe_domain(
+            args.domain,
+            config=config,
+            selectors=args.selector,
+            submission=args.submission,
+            host=args.host,
+            https_cafile=args.cafile,
+            mx_endpoints=endpoints,
+            mta_sts_port=args.mta_sts_port,
+        )
     except ValueError as exc:
         sys.stderr.write(f"smtplab probe-domain: {exc}\n")
         return EXIT_USAGE
-    posture = probe_domain(
-        args.domain,
-        config=config,
-        selectors=args.selector,
-        submission=args.submission,
-        host=args.host,
-        https_cafile=args.cafile,
-        mx_endpoints=endpoints,
-        mta_sts_port=args.mta_sts_port,
-    )
     sys.stdout.write(_render(posture, args.format, args.lang))
     if output is not None:
         _write_report(posture, output, args.lang)

@@ -56,7 +56,13 @@ async def lookup(resolver: dns.asyncresolver.Resolver, name: str, rdtype: str) -
 
 
 async def lookup_ptr(resolver: dns.asyncresolver.Resolver, address: str) -> dict[str, Any]:
-    return await lookup(resolver, dns.reversename.from_address(address).to_text(), "PTR")
+    try:
+        name = dns.reversename.from_address(address).to_text()
+    except (dns.exception.SyntaxError, ValueError) as exc:
+        # A scoped IPv6 address (fe80::1%eth0) has no reverse name.
+        return {"name": address, "rdtype": "PTR", "values": [], "ttl": None, "status": "error",
+                "detail": f"no reverse name: {exc}", "ms": 0.0}
+    return await lookup(resolver, name, "PTR")
 
 
 def address_error(entries: list[dict[str, Any]]) -> tuple[ErrorClass, str] | None:

@@ -99,4 +99,7 @@ def markdown_cell(value: Any) -> str:
     """Format a value as a one-line Markdown table cell, with "–" for None or empty text and pipes escaped."""
     if value is None or value == "":
         return "–"
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    # Server text goes into the table as text: angle brackets are escaped so a
+    # Markdown renderer cannot turn a hostile banner into HTML.
+    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|").replace("\n", " ")

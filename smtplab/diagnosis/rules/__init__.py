@@ -18,6 +18,7 @@ from smtplab.diagnosis.rules.base import Rule
 
 RULES: tuple[Rule, ...] = (
     reachability.dns_unresolved,
+    reachability.host_unreachable,
     reachability.port_unreachable,
     reachability.port25_filtered,
     session.greeting_refused,

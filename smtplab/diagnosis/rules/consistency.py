@@ -37,11 +37,11 @@ def _signature(item: EndpointView) -> tuple[object, ...]:
 
 
 def addresses_differ(context: HostContext) -> Iterator[Finding]:
-    by_port: dict[int, list[EndpointView]] = {}
+    by_port: dict[tuple[int, str], list[EndpointView]] = {}
     for item in context.views:
         if item.record.address is not None:
-            by_port.setdefault(item.record.port, []).append(item)
-    for port, items in sorted(by_port.items()):
+            by_port.setdefault((item.record.port, item.record.mode), []).append(item)
+    for (port, _mode), items in sorted(by_port.items()):
         if len({_signature(item) for item in items}) < 2:
             continue
         lines = tuple(_describe(item) for item in items)

@@ -28,6 +28,15 @@ def port_unreachable(context: HostContext) -> Iterator[Finding]:
             yield at(item, code, error_line(item), detail=item.error_detail)
 
 
+def host_unreachable(context: HostContext) -> Iterator[Finding]:
+    probed = [item for item in context.views if item.record.address is not None]
+    if not probed or any(item.reachable for item in probed):
+        return
+    errors = ", ".join(sorted({str(item.error) for item in probed}))
+    evidence = tuple(line for item in probed for line in error_line(item))
+    yield Finding("host.unreachable", context.host.host, {"errors": errors}, evidence=evidence)
+
+
 def port25_filtered(context: HostContext) -> Iterator[Finding]:
     """Port 25 times out while a submission port answers: usually the client's network."""
     blocked = [item for item in context.views if item.record.port == 25 and item.error == "timeout"]
