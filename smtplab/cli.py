@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from smtplab import __version__
 from smtplab.config import ProbeConfig
 from smtplab.credentials import Credentials
 from smtplab.diagnosis import Severity
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Diagnose SMTP servers: ports, banner, EHLO, STARTTLS, TLS, AUTH and relay.",
         epilog="Exit status: 0 no critical finding, 1 critical findings, 2 invalid usage.",
     )
+    parser.add_argument("--version", action="version", version=f"smtplab {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="log progress (-v) or every protocol line (-vv) to stderr")
     commands = parser.add_subparsers(dest="command", required=True)
