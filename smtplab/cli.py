@@ -141,6 +141,9 @@ def add_probe_options(probe: argparse.ArgumentParser) -> None:
     probe.add_argument("--deadline", type=float, default=90.0,
                        help="seconds one endpoint's whole conversation may take (default 90)")
     probe.add_argument("--ehlo-name", help="name to send in EHLO (default: this machine's host name)")
+    probe.add_argument("--tls-scan", action="store_true",
+                       help="also try TLS 1.0, TLS 1.1 and weak ciphers (three extra connections per "
+                            "TLS endpoint) and report what the server still accepts")
     probe.add_argument("--expect-software", metavar="NAME",
                        help="software that should answer every port, e.g. postfix or exim; "
                             "ports that look like other software are reported")
@@ -229,6 +232,7 @@ def _config(args: argparse.Namespace) -> ProbeConfig:
         "rcpt_to": args.rcpt_to,
         "relay_test": not args.no_relay_test,
         "expect_software": args.expect_software,
+        "tls_scan": args.tls_scan,
         "expect_banner_host": args.expect_banner,
     }
     if args.ehlo_name is not None:

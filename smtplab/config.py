@@ -49,6 +49,9 @@ class ProbeConfig:
     """Software that should serve every port (for example ``postfix``); others are flagged."""
     expect_banner_host: str | None = None
     """Host name the greeting and EHLO reply should show; others are flagged."""
+    tls_scan: bool = False
+    """Also try TLS 1.0, TLS 1.1 and weak ciphers on every endpoint where TLS worked, one
+    extra connection each, to report what the server still accepts."""
     allow_plaintext_auth: bool = False
     """Send credentials over an unencrypted connection when the server offers AUTH there."""
     proxy: str | None = None

@@ -32,6 +32,7 @@ ENDPOINT_SCHEMA: dict[str, str] = {
     "tls_ok": "boolean",
     "tls_version": "string",
     "cert_verified": "boolean",
+    "old_tls_accepted": "string",
     "auth_plain": "string",
     "auth_tls": "string",
     "auth_result": "string",
@@ -95,6 +96,7 @@ TRANSCRIPT_SCHEMA: dict[str, str] = {
     "step": "string",
     "direction": "category",
     "text": "string",
+    "check": "string",
 }
 
 
@@ -145,6 +147,7 @@ def _endpoint_row(item: EndpointView) -> dict[str, Any]:
         "tls_ok": tls_ok,
         "tls_version": item.tls.get("version") if item.tls else None,
         "cert_verified": item.verified,
+        "old_tls_accepted": _offers(item.accepted_offers()),
         "auth_plain": _mechanisms(item.auth_mechanisms("plain")),
         "auth_tls": _mechanisms(item.auth_mechanisms("tls")),
         "auth_result": item.auth_result,
@@ -154,6 +157,11 @@ def _endpoint_row(item: EndpointView) -> dict[str, Any]:
         "error_step": item.error_step,
         "error_detail": item.error_detail,
     }
+
+
+def _offers(accepted: list[dict[str, Any]] | None) -> str | None:
+    """Accepted obsolete offers (``TLSv1 weak-ciphers``), "" when none, None when not tested."""
+    return None if accepted is None else " ".join(offer["offer"] for offer in accepted)
 
 
 def _mechanisms(mechanisms: tuple[str, ...] | None) -> str | None:
@@ -247,7 +255,7 @@ def transcript_frame(run: RunRecord) -> pd.DataFrame:
                 "host": record.host, "address": record.address, "port": record.port,
                 "attempt": event.get("attempt", 1), "t_ms": event["t"], "phase": event["phase"],
                 "step": event["step"], "direction": _DIRECTIONS.get(event["kind"], "*"),
-                "text": text,
+                "text": text, "check": event.get("check"),
             })
     return typed(rows, TRANSCRIPT_SCHEMA)
 
@@ -275,6 +283,10 @@ def _event_text(event: dict[str, Any]) -> str | None:
         return f"incomplete line received: {event.get('text')}"
     if kind == "unsolicited":
         return f"unsolicited data before {event['step'].upper()}: {event.get('text')}"
+    if kind == "tls_offer":
+        outcome = {True: "accepted", False: "rejected", None: "not tested"}[event.get("accepted")]
+        shown = f" ({event.get('version')} {event.get('cipher')})" if event.get("accepted") else ""
+        return f"TLS offer {event.get('offer')} {outcome}{shown}: {event.get('detail') or ''}".rstrip(": ")
     if kind == "note":
         return str(event.get("text"))
     if kind == "auth_skipped":

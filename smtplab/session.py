@@ -75,6 +75,8 @@ class Conversation:
         try:
             async with asyncio.timeout(self.config.probe_timeout):
                 await self._run_attempts()
+                if self.config.tls_scan and self._tls_worked():
+                    await self._scan_tls_offers()
         except TimeoutError:
             self.recorder.error(
                 "deadline",
@@ -90,6 +92,24 @@ class Conversation:
             started_at=started_at,
             events=self.recorder.events,
         )
+
+    def _tls_worked(self) -> bool:
+        return any(event["kind"] == "tls" and event.get("ok") for event in self.recorder.events)
+
+    async def _scan_tls_offers(self) -> None:
+        from smtplab.tlsscan import OFFERS, try_offer
+
+        for offer in OFFERS:
+            self.recorder.check = offer.name
+            self.recorder.phase = "plain"
+            try:
+                await try_offer(self, offer)
+            finally:
+                self.recorder.check = None
+
+    async def connect_for_check(self) -> SmtpConnection | None:
+        """Open one more connection for a TLS offer check; None when it fails (recorded)."""
+        return await self._connect()
 
     async def _run_attempts(self) -> None:
         plan = _Plan()

@@ -11,6 +11,9 @@ dict so it round-trips through JSON unchanged. Keys:
 - ``phase``: ``plain`` before TLS, ``tls`` inside it;
 - ``attempt``: 1 for the first connection, 2 for a reconnect after a failure
   that needed one (certificate not verified, plaintext on a TLS port);
+- ``check``: present on events of an extra connection that tests one TLS offer
+  (``TLSv1``, ``TLSv1.1``, ``weak-ciphers``); such events never change the facts
+  of the main conversation;
 - kind-specific fields such as ``text``, ``error``, ``detail``.
 """
 
@@ -35,6 +38,7 @@ class Recorder:
         self.events: list[Event] = []
         self.phase = "plain"
         self.attempt = 1
+        self.check: str | None = None
         self._redact = redactor
         self._start = time.monotonic()
 
@@ -49,6 +53,8 @@ class Recorder:
             "phase": self.phase,
             "attempt": self.attempt,
         }
+        if self.check is not None:
+            event["check"] = self.check
         for key, value in fields.items():
             event[key] = self._redact(value) if isinstance(value, str) else value
         self.events.append(event)

@@ -64,6 +64,7 @@ EXPECTED_SEVERITY: dict[Severity, set[str]] = {
         "port.refused", "port.timeout", "port.unreachable", "port.reset", "greeting.rejected",
         "greeting.unavailable", "greeting.ehlo_rejected", "probe.timeout", "probe.protocol_error",
         "tls.starttls_missing", "tls.plain_port_tls", "tls.obsolete_version", "tls.weak_cipher",
+        "tls.obsolete_accepted", "tls.weak_cipher_accepted",
         "cert.expiring", "cert.self_signed", "cert.untrusted", "cert.name_mismatch",
         "name.banner_mismatch", "name.ptr_missing", "name.fcrdns_failed", "auth.plaintext",
         "auth.needs_encryption", "auth.unsupported", "ext.vrfy", "ext.expn", "ports.differ",
@@ -606,7 +607,28 @@ TLS = [
           cipher="ECDHE-RSA-RC4-SHA"),
     misses("tls.weak_cipher", "AES-128-GCM",
            lambda: one(submission(marker="TLS TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256"))),
+    fires("tls.obsolete_accepted", "TLS 1.0 and 1.1 offers accepted",
+          lambda: run_of(scanned(("TLSv1", True), ("TLSv1.1", True), ("weak-ciphers", False))),
+          "TLS offer TLSv1 accepted: TLSv1 ECDHE-RSA-AES256-SHA", versions="TLSv1 TLSv1.1"),
+    misses("tls.obsolete_accepted", "every old offer rejected",
+           lambda: run_of(scanned(("TLSv1", False), ("TLSv1.1", False), ("weak-ciphers", False)))),
+    fires("tls.weak_cipher_accepted", "3DES offer accepted",
+          lambda: run_of(scanned(("TLSv1", False), ("TLSv1.1", False), ("weak-ciphers", True))),
+          "TLS offer weak-ciphers accepted: TLSv1.2 DES-CBC3-SHA", cipher="DES-CBC3-SHA"),
+    misses("tls.weak_cipher_accepted", "scan could not make the offer",
+           lambda: run_of(scanned(("weak-ciphers", None)))),
 ]
+
+
+def scanned(*outcomes: tuple[str, bool | None]) -> EndpointRecord:
+    """A STARTTLS session followed by TLS offer checks with these outcomes."""
+    events = Events().connect().greeting().ehlo(*MODERN, "STARTTLS").starttls().handshake()
+    ciphers = {"weak-ciphers": ("TLSv1.2", "DES-CBC3-SHA")}
+    for offer, accepted in outcomes:
+        version, cipher = ciphers.get(offer, (offer, "ECDHE-RSA-AES256-SHA"))
+        facts = {"version": version, "cipher": cipher} if accepted else {"detail": "handshake failed"}
+        events.add("tls_offer", "tls", check=offer, offer=offer, accepted=accepted, **facts)
+    return events.record()
 
 # Certificates
 

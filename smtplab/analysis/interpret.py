@@ -55,6 +55,8 @@ class EndpointView:
     auth_skipped: str | None = None
     auth_last_command: str | None = None
     unsolicited: list[dict[str, Any]] = field(default_factory=list)
+    tls_offers: list[dict[str, Any]] = field(default_factory=list)
+    """Results of the extra handshakes that tested obsolete TLS offers (``tls_scan``)."""
     relay: dict[str, Exchange] = field(default_factory=dict)
     mail_reply: dict[str, Reply] = field(default_factory=dict)
     error: str | None = None
@@ -91,6 +93,13 @@ class EndpointView:
             return "deferred"
         return "rejected"
 
+    def accepted_offers(self) -> list[dict[str, Any]] | None:
+        """The obsolete TLS offers the server accepted; None when none was tested."""
+        tested = [offer for offer in self.tls_offers if offer.get("accepted") is not None]
+        if not tested:
+            return None
+        return [offer for offer in tested if offer["accepted"]]
+
     def relay_result(self, kind: str) -> str | None:
         """Outcome of the relay test ``unauth`` or ``auth``; None when not run."""
         mail = self.mail_reply.get(kind)
@@ -116,8 +125,10 @@ def classify_rcpt(reply: Reply) -> str:
 def view(record: EndpointRecord) -> EndpointView:
     """Replay an endpoint's events into an EndpointView."""
     result = EndpointView(record=record)
-    result.exchanges = exchanges(record.events)
-    _read_events(result, record.events)
+    main = [event for event in record.events if "check" not in event]
+    result.tls_offers = [event for event in record.events if event["kind"] == "tls_offer"]
+    result.exchanges = exchanges(main)
+    _read_events(result, main)
     _read_exchanges(result)
     return result
 

@@ -142,6 +142,20 @@ _KINDS = (
                 N_("Enable TLS 1.2 and 1.3 and disable older versions."),
                 postfix=N_("smtpd_tls_protocols = >=TLSv1.2 (Postfix 3.6 and newer)."),
                 exim=N_("tls_require_ciphers with a modern priority string.")),
+    FindingKind("tls.obsolete_accepted", WARN, N_("Port {port} still accepts {versions}"),
+                N_("Besides its best protocol, the server completed a handshake limited to {versions}, "
+                   "which RFC 8996 deprecates, so a client or an attacker in the path can downgrade "
+                   "the connection."),
+                N_("Disable TLS 1.0 and 1.1 on the server."),
+                postfix=N_("smtpd_tls_protocols = >=TLSv1.2 and smtpd_tls_mandatory_protocols = >=TLSv1.2 "
+                           "(Postfix 3.6 and newer)."),
+                exim=N_("openssl_options = +no_tlsv1 +no_tlsv1_1 (OpenSSL builds).")),
+    FindingKind("tls.weak_cipher_accepted", WARN, N_("Port {port} accepts weak ciphers: {cipher}"),
+                N_("A handshake that offered only 3DES, RC4, DES, NULL, export or anonymous ciphers "
+                   "succeeded with {cipher}."),
+                N_("Remove weak ciphers from the server's cipher list."),
+                postfix=N_("smtpd_tls_exclude_ciphers = aNULL, eNULL, EXPORT, DES, RC4, MD5, 3DES."),
+                exim=N_("tls_require_ciphers with a list of modern ciphers only.")),
     FindingKind("tls.weak_cipher", WARN, N_("Port {port} negotiated a weak cipher: {cipher}"),
                 N_("The negotiated cipher {cipher} ({bits} bits) is considered weak."),
                 N_("Restrict the server to modern AEAD ciphers.")),

@@ -31,6 +31,7 @@ RULES: tuple[Rule, ...] = (
     tls.starttls_extra_data,
     tls.tls_on_plain_port,
     tls.weak_protocol,
+    tls.accepted_offers,
     certificates.certificate_problems,
     auth.host_without_auth,
     auth.submission_without_auth,

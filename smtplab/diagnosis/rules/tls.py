@@ -69,3 +69,17 @@ def weak_protocol(context: HostContext) -> Iterator[Finding]:
         bits = item.tls.get("bits")  # None when an imported transcript did not show it
         if (bits is not None and bits < 128) or any(mark in cipher for mark in WEAK_CIPHER_MARKS):
             yield at(item, "tls.weak_cipher", shown, cipher=cipher, bits=bits)
+
+
+def accepted_offers(context: HostContext) -> Iterator[Finding]:
+    """Obsolete TLS versions and weak ciphers a server still accepts (with ``tls_scan``)."""
+    for item in context.views:
+        accepted = item.accepted_offers() or []
+        shown = [f"TLS offer {offer['offer']} accepted: {offer.get('version')} {offer.get('cipher')}"
+                 for offer in accepted]
+        versions = [offer["offer"] for offer in accepted if offer["offer"] != "weak-ciphers"]
+        if versions:
+            yield at(item, "tls.obsolete_accepted", shown, versions=" ".join(versions))
+        weak = [offer for offer in accepted if offer["offer"] == "weak-ciphers"]
+        if weak:
+            yield at(item, "tls.weak_cipher_accepted", shown, cipher=weak[0].get("cipher"))
