@@ -321,6 +321,16 @@ def test_dmarc_inherited_from_organizational_domain(domain_lab: DomainLab) -> No
     assert posture.dmarc["effective_policy"].tolist() == ["reject"]
 
 
+def test_mx_naming_a_cname(domain_lab: DomainLab) -> None:
+    posture = domain_lab.probe("cnamemx.test")
+    assert "domain.mx_cname" in codes(posture)
+
+
+def test_mx_written_as_ip_literal(domain_lab: DomainLab) -> None:
+    posture = domain_lab.probe("iplit.test")
+    assert "domain.mx_ip_literal" in codes(posture)
+
+
 def test_test_resolver_refuses_other_names(domain_lab: DomainLab) -> None:
     resolver = dns.resolver.Resolver(configure=False)
     resolver.nameservers = ["127.0.0.1"]
