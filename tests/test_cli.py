@@ -103,7 +103,7 @@ def test_demo_command(tmp_path: Path) -> None:
     output = completed.stdout
     broken, healthy = output.split("== smtp.healthy.test")
     assert "No port offers AUTH, before or after STARTTLS" in broken
-    assert "failed: reset" in broken
+    assert "failed: connection reset" in broken
     assert "offers AUTH only after STARTTLS (correct)" in healthy
     assert "[!!]" not in healthy
     report = tmp_path / "smtplab-demo-report.md"

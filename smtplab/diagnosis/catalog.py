@@ -344,9 +344,25 @@ def kind(code: str) -> FindingKind:
         raise KeyError(f"unknown finding code {code!r}: add it to smtplab.diagnosis.catalog") from None
 
 
+# Error classes as words for finding texts; a parameter with one of these values
+# is translated along with the text it fills.
+ERROR_LABELS: dict[str, str] = {
+    "refused": N_("connection refused"),
+    "timeout": N_("timed out"),
+    "unreachable": N_("network unreachable"),
+    "reset": N_("connection reset"),
+    "closed": N_("connection closed"),
+    "reply_timeout": N_("no reply in time"),
+    "deadline": N_("deadline exceeded"),
+    "protocol_error": N_("protocol error"),
+    "tls_failed": N_("TLS failure"),
+}
+
+
 def messages() -> list[str]:
-    """Every translatable text of the catalog, in order."""
+    """Return every translatable text of the catalog, in order."""
     texts: list[str] = []
     for entry in _KINDS:
         texts.extend(t for t in (entry.title, entry.detail, entry.remedy, entry.postfix, entry.exim) if t)
+    texts.extend(ERROR_LABELS.values())
     return list(dict.fromkeys(texts))

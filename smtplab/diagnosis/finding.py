@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from smtplab.diagnosis.catalog import FindingKind, kind
+from smtplab.diagnosis.catalog import ERROR_LABELS, FindingKind, kind
 from smtplab.diagnosis.severity import Severity
-from smtplab.i18n import render
+from smtplab.i18n import gettext_for, render
+
+_LABELS = frozenset(ERROR_LABELS.values())
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,9 @@ class Finding:
         if message is None:
             return ""
         values = {"host": self.host, "port": self.port, "address": self.address, **self.params}
+        translate = gettext_for(lang)
+        values = {key: translate(value) if isinstance(value, str) and value in _LABELS else value
+                  for key, value in values.items()}
         return render(message, values, lang)
 
     def title(self, lang: str = "en") -> str:

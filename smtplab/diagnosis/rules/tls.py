@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from smtplab.diagnosis.catalog import ERROR_LABELS
 from smtplab.diagnosis.context import HostContext
 from smtplab.diagnosis.evidence import error_line, step_lines
 from smtplab.diagnosis.finding import Finding
@@ -11,6 +12,10 @@ from smtplab.diagnosis.rules.base import at
 
 OBSOLETE_VERSIONS = ("SSLv3", "TLSv1", "TLSv1.1")
 WEAK_CIPHER_MARKS = ("RC4", "3DES", "DES-CBC", "NULL", "EXPORT", "MD5", "anon")
+
+
+def _label(error: str | None) -> str:
+    return ERROR_LABELS.get(error or "", error or "-")
 
 
 def starttls_missing(context: HostContext) -> Iterator[Finding]:
@@ -49,7 +54,7 @@ def implicit_tls_failed(context: HostContext) -> Iterator[Finding]:
                      detail=item.error_detail)
         elif item.tls_failure is not None:
             yield at(item, "tls.implicit_failed", error_line(item),
-                     error=item.tls_failure.get("error"), detail=item.tls_failure.get("detail"))
+                     error=_label(item.tls_failure.get("error")), detail=item.tls_failure.get("detail"))
 
 
 def tls_on_plain_port(context: HostContext) -> Iterator[Finding]:
