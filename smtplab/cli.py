@@ -127,7 +127,7 @@ def add_probe_options(probe: argparse.ArgumentParser) -> None:
     probe.add_argument("--user", help="user name for the credential check")
     secret = probe.add_mutually_exclusive_group()
     secret.add_argument("--password-env", metavar="VAR",
-                        help="environment variable that holds the password")
+                        help="environment variable that contains the password")
     secret.add_argument("--ask-password", action="store_true", help="prompt for the password")
     probe.add_argument("--mechanism", type=str.upper, choices=("PLAIN", "LOGIN", "CRAM-MD5"),
                        help="SASL mechanism (default: the first of CRAM-MD5, PLAIN, LOGIN offered)")
@@ -145,7 +145,7 @@ def add_probe_options(probe: argparse.ArgumentParser) -> None:
                        help="also try TLS 1.0, TLS 1.1 and weak ciphers (three extra connections per "
                             "TLS endpoint) and report what the server still accepts")
     probe.add_argument("--expect-software", metavar="NAME",
-                       help="software that should answer every port, e.g. postfix or exim; "
+                       help="software that should serve every port, e.g. postfix or exim; "
                             "ports that look like other software are reported")
     probe.add_argument("--expect-banner", metavar="HOST",
                        help="host name the greeting and EHLO reply should show")
@@ -163,7 +163,7 @@ def check_writable(path: str | Path, what: str) -> Path:
     if target.is_dir():
         raise ValueError(f"{str(target)!r} is a folder: give a file name for the {what}")
     try:
-        # os.access says yes to root everywhere, even in /proc: try a real write.
+        # os.access reports root as allowed everywhere, even in /proc, so try a real write.
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as exc:
@@ -262,7 +262,7 @@ def _write_output(result: ProbeResult, output_format: str) -> None:
 
 
 def result_to_json(result: ProbeResult) -> dict[str, object]:
-    """Every frame as records (NA as null) plus the run's settings."""
+    """Return every frame as records (NA as null) plus the run's settings."""
     run = result.run
     header = {
         "started_at": run.started_at, "finished_at": run.finished_at, "vantage": run.vantage,

@@ -39,7 +39,7 @@ OFFERS = (
 
 
 def offer_context(offer: TlsOffer) -> ssl.SSLContext | None:
-    """A client context that offers only ``offer``; None when this OpenSSL cannot."""
+    """Build a client context that offers only ``offer``; None when this OpenSSL cannot."""
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE

@@ -38,7 +38,7 @@ def host_unreachable(context: HostContext) -> Iterator[Finding]:
 
 
 def port25_filtered(context: HostContext) -> Iterator[Finding]:
-    """Port 25 times out while a submission port answers: usually the client's network."""
+    """Flag port 25 timing out while a submission port replies: usually the client's network."""
     blocked = [item for item in context.views if item.record.port == 25 and item.error == "timeout"]
     working = [item for item in context.views
                if item.record.port in SUBMISSION_PORTS and item.banner is not None]

@@ -1,4 +1,4 @@
-"""Which software answers: expectations and disagreement between ports."""
+"""Which software serves the ports: expectations and disagreement between ports."""
 
 from __future__ import annotations
 
