@@ -128,6 +128,10 @@ def _check_cafile(path: str) -> None:
 def parse_nameserver(text: str) -> tuple[str, int]:
     """Split ``IP``, ``IP:PORT`` or ``[IPv6]:PORT`` into address and port (default 53)."""
     host, port = text.strip(), 53
+    if host.startswith("::1:"):
+        # Read as written this is another IPv6 address on port 53, almost never what
+        # someone who typed it meant: a DNS server on ::1 and a port.
+        raise ValueError(f"ambiguous nameserver {text!r}: for ::1 and a port write [::1]:PORT")
     if host.startswith("["):
         host, _, rest = host[1:].partition("]")
         if rest:

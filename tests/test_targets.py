@@ -68,7 +68,7 @@ def test_parse_nameserver(text: str, expected: tuple[str, int]) -> None:
     assert parse_nameserver(text) == expected
 
 
-@pytest.mark.parametrize("text", ["dns.example", "127.0.0.1:0", "127.0.0.1:x"])
+@pytest.mark.parametrize("text", ["dns.example", "127.0.0.1:0", "127.0.0.1:x", "::1:5353"])
 def test_invalid_nameserver(text: str) -> None:
     with pytest.raises(ValueError, match="nameserver"):
         ProbeConfig(nameserver=text)
