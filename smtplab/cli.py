@@ -209,7 +209,7 @@ def run_report(args: argparse.Namespace) -> int:
     targets = [parse_target(host, endpoints) for host in args.hosts]
     result = probe_many(targets, config=config, credentials=_credentials(args))
     write_report([result], output, args.lang)
-    sys.stdout.write(result.summary() + "\n")
+    sys.stdout.write(result.summary(args.lang) + "\n")
     sys.stdout.write(f"report written to {output}\n")
     return _exit_status(result)
 

@@ -42,7 +42,7 @@ def run_demo(output: Path, lang: str = "en") -> int:
             coroutine = probe_many_async([target], config=config, credentials=credentials)
             result = run_sync(coroutine)
             results.append(result)
-            sys.stdout.write(result.summary() + "\n\n")
+            sys.stdout.write(result.summary(lang) + "\n\n")
     from smtplab.report.output import write_report
 
     for name in (REPORT_NAME, HTML_REPORT_NAME):

@@ -136,10 +136,10 @@ class ProbeResult:
 
         return write_pdf([self], path, lang)
 
-    def summary(self) -> str:
+    def summary(self, lang: str = "en") -> str:
         from smtplab.report.summary import render_summary
 
-        return render_summary(self)
+        return render_summary(self, lang)
 
     def _repr_html_(self) -> str:
         from smtplab.display import result_html

@@ -2,26 +2,42 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import os
 import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
+from babel.lists import format_list
 
 import smtplab
 from smtplab.cli import EXIT_CRITICAL, EXIT_OK, EXIT_USAGE, main
 from smtplab.diagnosis import Finding, Severity
+from smtplab.errors import ErrorClass
 from smtplab.frames import CAPABILITY_SCHEMA, typed
+from smtplab.i18n import locale_name, translations
 from smtplab.lab import Lab
+from smtplab.protocol.sasl import SUPPORTED_MECHANISMS
+from smtplab.record import HostRecord, RunRecord, utc_now_iso
+from smtplab.report.advice import ClientSettings
+from smtplab.report.context import HostSection, build_content
 from smtplab.report.ehlo_diff import ParamChange, diff_keywords, ehlo_changes
 from smtplab.report.findings import group_findings, plan_actions
-from smtplab.report.glance import CheckState
+from smtplab.report.glance import Check, CheckState
 from smtplab.report.matrix import CellState, capability_grid
 from smtplab.report.pdf import write_pdf
+from smtplab.report.reasons import PortReason
+from smtplab.report.summary import render_summary
+from smtplab.report.templating import environment
+from smtplab.scan import unresolved_record
+from smtplab.targets import parse_endpoints, parse_target
+
+from rawserver import Handler, serve
 
 LANGUAGES = ("en", "zh-CN")
 
@@ -272,6 +288,338 @@ def test_report_of_saved_result_is_identical(healthy: smtplab.ProbeResult, tmp_p
 def test_unsupported_language_raises(healthy: smtplab.ProbeResult) -> None:
     with pytest.raises(ValueError, match="unsupported language"):
         healthy.to_html("fr")
+
+
+# Probes that stopped before the login or the relay test
+#
+# Each case is an S:/C: dialogue read by from_transcript, plus the events a live
+# probe records that a dialogue cannot show (an error class, a skipped login) and
+# the user name the probe was given.
+
+HOST = "mail.example.com"
+CLIENT = "client.smtplab.test"
+USER = "alice@example.com"
+MAIL_FROM_ACCEPTED = ["C: MAIL FROM:<smtplab@example.com>", "S: 250 2.1.0 Ok"]
+RCPT_DENIED = ["C: RCPT TO:<smtplab@example.net>", "S: 554 5.7.1 <smtplab@example.net>: Relay access denied"]
+RSET_OK = ["C: RSET", "S: 250 2.0.0 Ok"]
+QUIT = ["C: QUIT", "S: 221 2.0.0 Bye"]
+
+
+def _ehlo(*keywords: str) -> list[str]:
+    lines = [HOST, *keywords]
+    last = len(lines) - 1
+    replies = [f"S: 250{'-' if index < last else ' '}{text}" for index, text in enumerate(lines)]
+    return [f"C: EHLO {CLIENT}", *replies]
+
+
+def _submission(*after_tls: str, inside: str = "AUTH PLAIN LOGIN") -> list[str]:
+    """Greeting, EHLO, STARTTLS, handshake and EHLO again inside TLS, then ``after_tls``."""
+    return [f"S: 220 {HOST} ESMTP Postfix", *_ehlo("PIPELINING", "STARTTLS"), "C: STARTTLS",
+            "S: 220 2.0.0 Ready to start TLS", "TLS TLSv1.3 TLS_AES_256_GCM_SHA384",
+            *_ehlo("PIPELINING", inside), *after_tls]
+
+
+def _imported(lines: list[str], *events: dict[str, Any], user: str | None = USER) -> smtplab.ProbeResult:
+    """Read a dialogue, add ``events`` before its end event and set the user name the probe had."""
+    run = smtplab.from_transcript("\n".join(lines) + "\n", host=HOST, port=587).run
+    recorded = run.endpoints[0].events
+    end = recorded.pop()
+    for event in events:
+        recorded.append({"t": 0.0, "phase": end["phase"], "attempt": 1, **event})
+    recorded.append(end)
+    run.username = user
+    return smtplab.ProbeResult(run)
+
+
+def _error(step: str, error: str, detail: str) -> dict[str, Any]:
+    return {"kind": "error", "step": step, "error": error, "detail": detail}
+
+
+def _skipped(reason: str) -> dict[str, Any]:
+    return {"kind": "auth_skipped", "step": "auth", "reason": reason, "text": reason}
+
+
+def _section(result: smtplab.ProbeResult) -> HostSection:
+    return build_content(result).hosts[0]
+
+
+def _checks(result: smtplab.ProbeResult) -> dict[str, Check]:
+    return {check.topic: check for check in _section(result).checks}
+
+
+def _gettext(lang: str, message: str) -> str:
+    return translations(lang).gettext(message)
+
+
+@pytest.fixture(scope="module")
+def deadline_at_rcpt() -> smtplab.ProbeResult:
+    lines = _submission(*MAIL_FROM_ACCEPTED, "C: RCPT TO:<smtplab@example.net>")
+    return _imported(lines, _error("deadline", "deadline", "probe exceeded its deadline of 1 s"))
+
+
+@pytest.fixture(scope="module")
+def closed_at_rset() -> smtplab.ProbeResult:
+    lines = _submission(*MAIL_FROM_ACCEPTED, *RCPT_DENIED, "C: RSET")
+    return _imported(lines, _error("rset", "closed", "connection closed by the server after 0 bytes"))
+
+
+@pytest.fixture(scope="module")
+def unknown_mechanisms() -> smtplab.ProbeResult:
+    lines = _submission(*MAIL_FROM_ACCEPTED, *RCPT_DENIED, *RSET_OK, *QUIT, inside="AUTH XOAUTH9 FOO-BAR")
+    return _imported(lines, _skipped("no_mechanism"))
+
+
+@pytest.fixture(scope="module")
+def starttls_rejected() -> smtplab.ProbeResult:
+    lines = [f"S: 220 {HOST} ESMTP Postfix", *_ehlo("PIPELINING", "STARTTLS", "AUTH PLAIN"), "C: STARTTLS",
+             "S: 454 4.7.0 TLS not available due to local problem", *MAIL_FROM_ACCEPTED, *RCPT_DENIED,
+             *RSET_OK]
+    return _imported(lines, _skipped("no_tls"))
+
+
+def test_login_reason_deadline_at_rcpt(deadline_at_rcpt: smtplab.ProbeResult) -> None:
+    checks = _checks(deadline_at_rcpt)
+    assert checks["login"].state is CheckState.UNKNOWN
+    assert checks["login"].reasons == (PortReason("stopped", (587,), "deadline", "rcpt"),)
+
+
+def test_relay_reason_deadline_at_rcpt(deadline_at_rcpt: smtplab.ProbeResult) -> None:
+    relay = _checks(deadline_at_rcpt)["relay"]
+    assert relay.state is CheckState.UNKNOWN
+    assert relay.outcome == "incomplete"
+    found = [(item.reason, item.ports, item.error) for item in relay.reasons]
+    assert found == [("stopped", (587,), "deadline")]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_deadline_report_says_where_it_stopped(deadline_at_rcpt: smtplab.ProbeResult, lang: str) -> None:
+    text = deadline_at_rcpt.to_markdown(lang)
+    assert "--user" not in text
+    assert _gettext(lang, "Not tested: no port got as far as MAIL FROM.") not in text
+    assert _gettext(lang, "deadline exceeded") in text
+    label = f"- **{_gettext(lang, 'Login')}**"
+    login_line = next(line for line in text.splitlines() if line.startswith(label))
+    assert "RCPT TO" in login_line
+    assert _gettext(lang, "deadline exceeded") in login_line
+
+
+def test_deadline_report_claims_no_sending(deadline_at_rcpt: smtplab.ProbeResult) -> None:
+    section = _section(deadline_at_rcpt)
+    assert section.settings is not None
+    assert not section.settings.can_send
+    assert section.verdict == "untested"
+    assert section.settings.untested_reason == PortReason("stopped", (587,), "deadline", "rcpt")
+    assert '<p class="verdict unknown">' in deadline_at_rcpt.to_html()
+
+
+def test_login_reason_closed_at_rset(closed_at_rset: smtplab.ProbeResult) -> None:
+    assert "--user" not in closed_at_rset.to_html("zh-CN")
+    checks = _checks(closed_at_rset)
+    assert checks["login"].reasons == (PortReason("stopped", (587,), "closed", "rset"),)
+    assert checks["relay"].state is CheckState.OK
+    assert checks["relay"].reasons == ()
+    assert _section(closed_at_rset).verdict == "untested"
+
+
+def test_unknown_mechanisms_not_recommended(unknown_mechanisms: smtplab.ProbeResult) -> None:
+    settings = _section(unknown_mechanisms).settings
+    assert settings is not None
+    assert settings.mechanisms == ("XOAUTH9", "FOO-BAR")
+    assert settings.suggested_mechanisms == ()
+    assert settings.untested_reason == PortReason("no_mechanism", (587,), mechanisms="XOAUTH9 FOO-BAR")
+    login = _checks(unknown_mechanisms)["login"]
+    assert login.reasons == (PortReason("no_mechanism", (587,), mechanisms="XOAUTH9 FOO-BAR"),)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_unknown_mechanisms_named_as_unusable(unknown_mechanisms: smtplab.ProbeResult, lang: str) -> None:
+    text = unknown_mechanisms.to_markdown(lang)
+    offered_as_choice = format_list(["XOAUTH9", "FOO-BAR"], style="or", locale=locale_name(lang))
+    assert offered_as_choice not in text
+    assert format_list(list(SUPPORTED_MECHANISMS), locale=locale_name(lang)) in text
+    assert "--user" not in text
+
+
+def test_starttls_rejected_glance(starttls_rejected: smtplab.ProbeResult) -> None:
+    checks = _checks(starttls_rejected)
+    assert checks["tls"].state is CheckState.PROBLEM
+    assert checks["tls"].outcome == "starttls_rejected"
+    assert checks["tls"].failed_ports == (587,)
+    assert checks["login"].reasons == (PortReason("no_tls", (587,)),)
+    assert _section(starttls_rejected).verdict == "no_settings"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_starttls_rejected_report(starttls_rejected: smtplab.ProbeResult, lang: str) -> None:
+    text = starttls_rejected.to_markdown(lang)
+    assert "--user" not in text
+    assert _gettext(lang, "No port offers STARTTLS or implicit TLS.") not in text
+
+
+def test_relay_rejected_after_login() -> None:
+    auth = "C: AUTH PLAIN " + base64.b64encode(f"\0{USER}\0fake-password".encode()).decode()
+    lines = _submission(*MAIL_FROM_ACCEPTED, *RCPT_DENIED, *RSET_OK, auth,
+                        "S: 235 2.7.0 Authentication successful", *MAIL_FROM_ACCEPTED, *RCPT_DENIED,
+                        *RSET_OK, *QUIT)
+    section = _section(_imported(lines))
+    assert section.settings is not None
+    assert section.settings.verified_login
+    assert section.settings.relay_rejected
+    assert not section.settings.can_send
+    assert section.verdict == "relay_rejected"
+    assert section.verdict_state == "problem"
+
+
+def test_mail_from_rejected_is_not_unreached() -> None:
+    lines = _submission("C: MAIL FROM:<smtplab@example.com>", "S: 553 5.7.1 Sender address rejected",
+                        *RSET_OK, *QUIT)
+    result = _imported(lines, user=None)
+    relay = _checks(result)["relay"]
+    assert relay.outcome == "incomplete"
+    assert relay.reasons == (PortReason("mail_rejected", (587,), code=553),)
+    assert _gettext("en", "Not tested: no port got as far as MAIL FROM.") not in result.to_markdown()
+
+
+def test_settings_prefer_a_usable_mechanism() -> None:
+    cram_only = ClientSettings(HOST, 587, "starttls", ("XOAUTH2", "CRAM-MD5"), None)
+    assert cram_only.suggested_mechanisms == ("CRAM-MD5",)
+    both = ClientSettings(HOST, 587, "starttls", ("CRAM-MD5", "LOGIN", "PLAIN"), None)
+    assert both.suggested_mechanisms == ("PLAIN", "LOGIN")
+
+
+def test_verdict_of_healthy_server(healthy: smtplab.ProbeResult) -> None:
+    section = _section(healthy)
+    assert section.verdict == "can_send"
+    assert '<p class="verdict ok">' in healthy.to_html()
+
+
+def test_import_of_host_name_connects(closed_at_rset: smtplab.ProbeResult) -> None:
+    content = build_content(closed_at_rset)
+    connection = {check.topic: check for check in content.hosts[0].checks}["connection"]
+    assert connection.state is CheckState.OK
+    assert content.grid.reached
+    assert [block.address for block in content.transcripts] == [""]
+    assert [block.mode for block in content.transcripts] == ["starttls"]
+    text = closed_at_rset.to_markdown()
+    assert "[<NA>]" not in text
+    assert "[None]" not in text
+
+
+def _stalls_at(verb: bytes, action: str) -> Handler:
+    """A plaintext server offering AUTH PLAIN that accepts every command until ``verb``.
+
+    At ``verb`` it either waits without replying (``hang``) or closes the connection
+    (``close``).
+    """
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 stall.test ESMTP\r\n")
+        while line := await reader.readline():
+            if line.upper().startswith(verb):
+                if action == "hang":
+                    await reader.read()
+                return
+            if line.upper().startswith(b"EHLO"):
+                writer.write(b"250-stall.test\r\n250 AUTH PLAIN LOGIN\r\n")
+            else:
+                writer.write(b"250 2.0.0 Ok\r\n")
+            await writer.drain()
+
+    return handler
+
+
+@pytest.mark.parametrize(("verb", "action", "error", "step", "label"),
+                         [(b"RCPT", "hang", "deadline", "rcpt", "deadline exceeded"),
+                          (b"RSET", "close", "closed", "rset", "connection closed")])
+def test_live_probe_stopped_before_login(verb: bytes, action: str, error: str, step: str, label: str) -> None:
+    config = smtplab.ProbeConfig(resolve=False, ehlo_name=CLIENT, reply_timeout=10.0, probe_timeout=1.0)
+    credentials = smtplab.Credentials(USER, smtplab.Secret("fake-password"))
+    with serve(_stalls_at(verb, action)) as port:
+        result = smtplab.probe("127.0.0.1", ports=[f"{port}/plain"], config=config, credentials=credentials)
+    assert result.run.username == USER
+    text = result.to_markdown()
+    assert "--user" not in text
+    login_line = next(line for line in text.splitlines() if line.startswith("- **Login**"))
+    assert label in login_line
+    assert step.upper() in login_line
+    login = _checks(result)["login"]
+    assert login.reasons == (PortReason("stopped", (port,), error, step),)
+
+
+# The terminal summary
+
+
+def test_summary_in_chinese(broken: smtplab.ProbeResult) -> None:
+    english = render_summary(broken, "en")
+    chinese = render_summary(broken, "zh-CN")
+    assert len(chinese.splitlines()) == len(english.splitlines())
+    for item in broken.finding_list:
+        assert item.title("zh-CN") in chinese
+        assert item.title("en") not in chinese
+    assert "no AUTH" in english
+    assert "no AUTH" not in chinese
+    assert _gettext("zh-CN", "no AUTH") in chinese
+    implicit = _ports(broken, "tls")[0]
+    failure = next(line for line in chinese.splitlines() if f" {implicit}/tls:" in line)
+    assert _gettext("zh-CN", "connection reset") in failure
+    assert _gettext("zh-CN", "the TLS handshake") in failure
+
+
+def test_summary_names_where_probe_stopped(deadline_at_rcpt: smtplab.ProbeResult) -> None:
+    endpoint_line = render_summary(deadline_at_rcpt, "zh-CN").splitlines()[1]
+    assert endpoint_line.startswith(f"   {HOST} 587/starttls:")
+    assert _gettext("zh-CN", "deadline exceeded") in endpoint_line
+    assert "RCPT TO" in endpoint_line
+    assert "deadline" not in endpoint_line
+
+
+def test_summary_of_unresolved_host() -> None:
+    target = parse_target("nosuch.example.com", parse_endpoints("587/starttls"))
+    host = HostRecord(target.host, target.ascii_host, False, [], error="dns_nxdomain",
+                      detail="the name does not exist (NXDOMAIN)")
+    endpoint = unresolved_record(target, host, target.endpoints[0])
+    now = utc_now_iso()
+    run = RunRecord(now, now, "test", smtplab.ProbeConfig(resolve=False).to_dict(), USER, [host], [endpoint])
+    result = smtplab.ProbeResult(run)
+
+    endpoint_line = render_summary(result, "zh-CN").splitlines()[1]
+    assert endpoint_line.startswith("   nosuch.example.com 587/starttls:")
+    assert _gettext("zh-CN", "host name not found") in endpoint_line
+    assert _gettext("zh-CN", "the DNS lookup") in endpoint_line
+    checks = _checks(result)
+    assert checks["connection"].outcome == "unresolved"
+    assert checks["login"].reasons == (PortReason("stopped", (587,), "dns_nxdomain", "dns"),)
+
+
+def test_summary_rejects_unknown_language(healthy: smtplab.ProbeResult) -> None:
+    with pytest.raises(ValueError, match="unsupported language"):
+        render_summary(healthy, "fr")
+
+
+# Words that a Chinese report must not leave in English
+
+
+@pytest.mark.parametrize("error", list(ErrorClass))
+def test_every_error_class_has_chinese_name(error: ErrorClass) -> None:
+    words = environment("zh-CN", html=False).get_template("_words.j2").module
+    english = environment("en", html=False).get_template("_words.j2").module
+    chinese = str(words.error_name(error.value))
+    assert chinese != error.value
+    assert chinese != str(english.error_name(error.value))
+
+
+def test_error_column_in_chinese(broken: smtplab.ProbeResult) -> None:
+    implicit = _ports(broken, "tls")[0]
+    row = next(line for line in broken.to_markdown("zh-CN").splitlines() if f"| {implicit} |" in line)
+    assert row.endswith(f"| {_gettext('zh-CN', 'connection reset')} |")
+    assert "| reset |" not in broken.to_html("zh-CN")
+
+
+def test_transcript_heading_in_chinese(broken: smtplab.ProbeResult) -> None:
+    implicit = _ports(broken, "tls")[0]
+    text = broken.to_markdown("zh-CN")
+    assert f"端口 {implicit}（{_gettext('zh-CN', 'implicit TLS')}）" in text
+    assert "(STARTTLS)" not in text
 
 
 # The report command and the demo

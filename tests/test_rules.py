@@ -488,13 +488,18 @@ SESSION = [
     misses("greeting.ehlo_rejected", "HELO rejected too",
            helo_fallback("550 5.7.1 <client.smtplab.test>: Helo command rejected: Access denied")),
     fires("probe.timeout", "no EHLO reply", stalled_at_ehlo("reply_timeout", NO_REPLY),
-          "error reply_timeout at ehlo: no reply within 30 s", step="ehlo"),
+          "error reply_timeout at ehlo: no reply within 30 s", step="EHLO"),
     fires("probe.timeout", "deadline", stalled_at_ehlo("deadline", "probe exceeded its deadline of 120 s"),
           "error deadline at ehlo: probe exceeded its deadline of 120 s"),
+    fires("probe.timeout", "deadline names the step in progress",
+          lambda: run_of(Events().connect().greeting().ehlo(*MODERN)
+                         .add("send", "mail", text="MAIL FROM:<smtplab@example.com>")
+                         .error("deadline", "deadline", "probe exceeded its deadline of 90 s").record()),
+          "error deadline at deadline: probe exceeded its deadline of 90 s", step="MAIL"),
     misses("probe.timeout", "connect timed out", lambda: run_of(filtered()), "port.timeout"),
     fires("probe.protocol_error", "HTTP on the port",
           stalled_at_ehlo("protocol_error", "invalid reply line 'HTTP/1.1 400 Bad Request'"),
-          "error protocol_error at ehlo: invalid reply line 'HTTP/1.1 400 Bad Request'", step="ehlo"),
+          "error protocol_error at ehlo: invalid reply line 'HTTP/1.1 400 Bad Request'", step="EHLO"),
     misses("probe.protocol_error", "connection closed", stalled_at_ehlo("closed", "0 bytes read")),
 ]
 

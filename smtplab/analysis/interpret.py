@@ -244,3 +244,21 @@ def _mechanism_of(command: str | None) -> str | None:
     if command and command.upper().startswith("AUTH "):
         return command.split()[1].upper()
     return None
+
+
+def stopped_step(item: EndpointView) -> str | None:
+    """Return the protocol step of the conversation at its last error, or None without an error.
+
+    A probe deadline is recorded with the step ``deadline``, so the step comes from
+    the last line sent or received (or the TLS handshake) before the error.
+    """
+    step: str | None = None
+    stopped: str | None = None
+    for event in item.record.events:
+        if "check" in event:
+            continue
+        if event["kind"] in ("connect", "send", "recv", "tls"):
+            step = event["step"]
+        elif event["kind"] == "error":
+            stopped = step or event["step"]
+    return stopped

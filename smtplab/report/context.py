@@ -33,7 +33,7 @@ class TranscriptLine:
 
 @dataclass(frozen=True)
 class Transcript:
-    """The recorded lines of one endpoint, attempts included."""
+    """The recorded lines of one endpoint, attempts included. ``address`` is "" when unknown."""
 
     host: str
     address: str
@@ -67,6 +67,18 @@ class HostSection:
     @property
     def problem_groups(self) -> tuple[FindingGroup, ...]:
         return tuple(group for group in self.groups if group.severity is not Severity.OK)
+
+    @property
+    def verdict(self) -> str:
+        """The verdict: ``ClientSettings.outcome``, or ``no_settings`` when no port offered AUTH over TLS."""
+        return self.settings.outcome if self.settings else "no_settings"
+
+    @property
+    def verdict_state(self) -> str:
+        """The verdict as a ``CheckState`` value: shown to work, shown not to work, or not known."""
+        if self.verdict == "can_send":
+            return "ok"
+        return "unknown" if self.verdict == "untested" else "problem"
 
 
 @dataclass(frozen=True)
@@ -120,7 +132,7 @@ def _host_section(result: ProbeResult, host: str, groups: list[FindingGroup],
         addresses=tuple(record.addresses),
         dns_error=record.detail or record.error,
         endpoints=tuple(_plain_row(row) for row in endpoints.to_dict("records")),
-        checks=tuple(host_checks(endpoints, tls, result.run.username is not None)),
+        checks=tuple(host_checks(endpoints, tls, views, result.run.username is not None)),
         groups=own_groups,
         actions=tuple(plan_actions(own_groups)),
         settings=recommend(views, result.run.username),
@@ -135,9 +147,8 @@ def _plain_row(row: dict[str, Any]) -> dict[str, Any]:
 
 def _transcripts(transcript: pd.DataFrame, endpoints: pd.DataFrame) -> list[Transcript]:
     modes = {
-        (str(row.host), str(row.address), int(row.port)): str(row.mode)
+        (str(row.host), _text(row.address), int(row.port)): str(row.mode)
         for row in endpoints.itertuples(index=False)
-        if not pd.isna(row.address)
     }
     blocks = []
     location = ["host", "address", "port"]
@@ -146,6 +157,11 @@ def _transcripts(transcript: pd.DataFrame, endpoints: pd.DataFrame) -> list[Tran
             TranscriptLine(float(row.t_ms), str(row.phase), str(row.direction), str(row.text))
             for row in rows.itertuples(index=False)
         )
-        key = (str(host), str(address), int(port))
+        key = (str(host), _text(address), int(port))
         blocks.append(Transcript(*key, modes.get(key, ""), lines))
     return blocks
+
+
+def _text(value: Any) -> str:
+    """Return a frame value as text, with "" for NA (an imported transcript may name no address)."""
+    return "" if pd.isna(value) else str(value)

@@ -11,6 +11,9 @@ from enum import StrEnum
 
 import pandas as pd
 
+from smtplab.analysis.interpret import EndpointView
+from smtplab.report.reasons import PortReason, login_reasons, relay_reasons
+
 
 class CheckState(StrEnum):
     OK = "ok"
@@ -23,7 +26,8 @@ class Check:
     """One line of the summary.
 
     ``ports`` are the ports where the check passed and ``failed_ports`` those where
-    it failed; ``mechanisms`` is only set for the AUTH check.
+    it failed; ``mechanisms`` is only set for the AUTH check. ``reasons`` explain
+    why the login or the relay test has no result on the other ports.
     """
 
     topic: str
@@ -32,17 +36,23 @@ class Check:
     ports: tuple[int, ...] = ()
     failed_ports: tuple[int, ...] = ()
     mechanisms: str = ""
+    reasons: tuple[PortReason, ...] = ()
 
 
-def host_checks(endpoints: pd.DataFrame, tls: pd.DataFrame, credentials_given: bool) -> list[Check]:
-    """Checks for one host from its rows of the endpoints and TLS frames."""
+def host_checks(endpoints: pd.DataFrame, tls: pd.DataFrame, views: list[EndpointView],
+                credentials_given: bool) -> list[Check]:
+    """Checks for one host from its rows of the endpoints and TLS frames and its endpoint views.
+
+    The views give what the frames do not: why a login was skipped and where a
+    conversation stopped.
+    """
     return [
         _connection(endpoints),
         _tls(endpoints),
         _certificate(tls),
         _auth(endpoints),
-        _login(endpoints, credentials_given),
-        _relay(endpoints),
+        _login(endpoints, views, credentials_given),
+        _relay(endpoints, views),
     ]
 
 
@@ -51,9 +61,11 @@ def _ports(rows: pd.DataFrame) -> tuple[int, ...]:
 
 
 def _connection(endpoints: pd.DataFrame) -> Check:
-    if endpoints["address"].isna().all():
+    reached = endpoints["reachable"].fillna(False).astype(bool)
+    # An imported transcript of a host name has no address, but it did connect.
+    if endpoints["address"].isna().all() and not reached.any():
         return Check("connection", CheckState.PROBLEM, "unresolved")
-    endpoints = endpoints[endpoints["address"].notna()]
+    endpoints = endpoints[endpoints["address"].notna() | reached]
     answered = endpoints[endpoints["reachable"].fillna(False).astype(bool)]
     silent = endpoints.drop(answered.index)
     if endpoints.empty or answered.empty:
@@ -65,15 +77,20 @@ def _connection(endpoints: pd.DataFrame) -> Check:
 
 def _tls(endpoints: pd.DataFrame) -> Check:
     attempted = endpoints[endpoints["tls_ok"].notna()]
-    if attempted.empty:
+    # A port whose STARTTLS got a negative reply has no handshake, so tls_ok is NA there.
+    rejected = endpoints[endpoints["tls_ok"].isna() & (endpoints["error_class"] == "starttls_rejected")]
+    if attempted.empty and rejected.empty:
         reached = endpoints["auth_plain"].notna().any()
         if reached:
             return Check("tls", CheckState.PROBLEM, "not_offered")
         return Check("tls", CheckState.UNKNOWN, "not_reached")
     working = attempted[attempted["tls_ok"].astype(bool)]
     failed = attempted.drop(working.index)
-    state = CheckState.OK if failed.empty else CheckState.PROBLEM
-    return Check("tls", state, "result", _ports(working), _ports(failed))
+    if rejected.empty:
+        state = CheckState.OK if failed.empty else CheckState.PROBLEM
+        return Check("tls", state, "result", _ports(working), _ports(failed))
+    outcome = "starttls_rejected" if failed.empty else "failed_or_rejected"
+    return Check("tls", CheckState.PROBLEM, outcome, _ports(working), _ports(pd.concat([failed, rejected])))
 
 
 def _certificate(tls: pd.DataFrame) -> Check:
@@ -103,25 +120,30 @@ def _auth(endpoints: pd.DataFrame) -> Check:
     return Check("auth", CheckState.UNKNOWN, "not_reached")
 
 
-def _login(endpoints: pd.DataFrame, credentials_given: bool) -> Check:
+def _login(endpoints: pd.DataFrame, views: list[EndpointView], credentials_given: bool) -> Check:
     results = endpoints["auth_result"]
     accepted = endpoints[results == "accepted"]
     failed = endpoints[results.notna() & ~results.isin(["accepted", "skipped"])]
+    reasons = login_reasons(views) if credentials_given else ()
     if not failed.empty:
-        return Check("login", CheckState.PROBLEM, "failed", _ports(accepted), _ports(failed))
+        return Check("login", CheckState.PROBLEM, "failed", _ports(accepted), _ports(failed),
+                     reasons=reasons)
     if not accepted.empty:
-        return Check("login", CheckState.OK, "accepted", _ports(accepted))
+        return Check("login", CheckState.OK, "accepted", _ports(accepted), reasons=reasons)
     if not credentials_given:
         return Check("login", CheckState.UNKNOWN, "no_credentials")
-    return Check("login", CheckState.UNKNOWN, "not_tried")
+    return Check("login", CheckState.UNKNOWN, "not_tried", reasons=reasons)
 
 
-def _relay(endpoints: pd.DataFrame) -> Check:
+def _relay(endpoints: pd.DataFrame, views: list[EndpointView]) -> Check:
     results = endpoints["relay_unauth"]
     accepted = endpoints[results == "accepted"]
     denied = endpoints[results == "denied"]
+    reasons = relay_reasons(views)
     if not accepted.empty:
-        return Check("relay", CheckState.PROBLEM, "open", _ports(denied), _ports(accepted))
+        return Check("relay", CheckState.PROBLEM, "open", _ports(denied), _ports(accepted), reasons=reasons)
     if not denied.empty:
-        return Check("relay", CheckState.OK, "denied", _ports(denied))
+        return Check("relay", CheckState.OK, "denied", _ports(denied), reasons=reasons)
+    if reasons:
+        return Check("relay", CheckState.UNKNOWN, "incomplete", reasons=reasons)
     return Check("relay", CheckState.UNKNOWN, "not_tested")

@@ -32,7 +32,10 @@ class CellState(StrEnum):
 
 @dataclass(frozen=True)
 class GridColumn:
-    """One EHLO reply: an endpoint and a phase (``plain`` before TLS, ``tls`` inside it)."""
+    """One EHLO reply: an endpoint and a phase (``plain`` before TLS, ``tls`` inside it).
+
+    ``address`` is "" when unknown (an imported transcript of a host name).
+    """
 
     host: str
     address: str
@@ -93,28 +96,41 @@ def capability_grid(endpoints: pd.DataFrame, capabilities: pd.DataFrame) -> Capa
 
 
 def _columns(endpoints: pd.DataFrame, capabilities: pd.DataFrame) -> list[GridColumn]:
-    seen = set(zip(capabilities["address"], capabilities["port"], capabilities["phase"], strict=True))
+    seen = {
+        (_address(address), int(port), str(phase))
+        for address, port, phase in zip(capabilities["address"], capabilities["port"],
+                                        capabilities["phase"], strict=True)
+    }
     columns = []
     for row in endpoints.itertuples(index=False):
-        if pd.isna(row.address):
+        # An endpoint without an address never connected, unless it comes from an
+        # imported transcript of a host name, which shows no address.
+        connected = False if pd.isna(row.reachable) else bool(row.reachable)
+        if pd.isna(row.address) and not connected:
             continue
+        address = _address(row.address)
         phases = _PHASES_BY_MODE.get(str(row.mode), ("plain", "tls"))
-        observed = {phase for address, port, phase in seen if address == row.address and port == row.port}
+        observed = {phase for seen_address, port, phase in seen
+                    if seen_address == address and port == row.port}
         for phase in ("plain", "tls"):
             if phase not in phases and phase not in observed:
                 continue
             # The AUTH column is "" when an EHLO (or HELO) reply came without AUTH and
             # NA when that phase was never reached, so it shows whether a reply exists.
             reached = phase in observed or not pd.isna(getattr(row, _AUTH_COLUMN[phase]))
-            columns.append(GridColumn(str(row.host), str(row.address), int(row.port), str(row.mode),
+            columns.append(GridColumn(str(row.host), address, int(row.port), str(row.mode),
                                       phase, reached))
     return columns
 
 
+def _address(value: object) -> str:
+    return "" if pd.isna(value) else str(value)
+
+
 def _offered(capabilities: pd.DataFrame) -> dict[tuple[str, int, str, str], str]:
-    """(address, port, phase, keyword) to parameters."""
+    """(address, port, phase, keyword) to parameters; the address is "" when unknown."""
     return {
-        (str(address), int(port), str(phase), str(keyword)): "" if pd.isna(params) else str(params)
+        (_address(address), int(port), str(phase), str(keyword)): "" if pd.isna(params) else str(params)
         for address, port, phase, keyword, params in zip(
             capabilities["address"], capabilities["port"], capabilities["phase"],
             capabilities["keyword"], capabilities["params"], strict=True,

@@ -1,10 +1,17 @@
-"""A short plain-text summary per host for the terminal."""
+"""A short plain-text summary per host for the terminal, in English or Chinese.
+
+The lines are built here; their translated phrases come from the template
+``summary.txt.j2``, so the message extraction finds them with the report's.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from smtplab.analysis.interpret import EndpointView
 from smtplab.diagnosis import Severity
+from smtplab.report.reasons import final_error, stopped_step
+from smtplab.report.templating import environment
 
 if TYPE_CHECKING:
     from smtplab.result import ProbeResult
@@ -13,34 +20,40 @@ _MARKS = {Severity.CRITICAL: "[!!]", Severity.WARNING: "[! ]", Severity.INFO: "[
           Severity.OK: "[ok]"}
 
 
-def render_summary(result: ProbeResult) -> str:
+def render_summary(result: ProbeResult, lang: str = "en") -> str:
+    """Render each host's endpoints and finding titles in ``lang`` (``en`` or ``zh-CN``).
+
+    Raises ValueError for any other language.
+    """
+    phrases = environment(lang, html=False).get_template("summary.txt.j2").module
     lines: list[str] = []
     for host in result.run.hosts:
         lines.append(f"== {host.host}")
         for item in result.views:
-            if item.record.host != host.host:
-                continue
-            lines.append("   " + _endpoint_line(item))
+            if item.record.host == host.host:
+                lines.append("   " + _endpoint_line(item, phrases))
         for finding in result.finding_list:
             if finding.host == host.host:
-                lines.append(f"   {_MARKS[finding.severity]} {finding.title()}")
+                lines.append(f"   {_MARKS[finding.severity]} {finding.title(lang)}")
     return "\n".join(lines)
 
 
-def _endpoint_line(item: object) -> str:
-    from smtplab.analysis.interpret import EndpointView
-
-    assert isinstance(item, EndpointView)
+def _endpoint_line(item: EndpointView, phrases: Any) -> str:
     record = item.record
-    parts = [f"{record.address} {record.port}/{record.mode}:"]
+    # An imported transcript of a host name records no address.
+    parts = [f"{record.address or record.host} {record.port}/{record.mode}:"]
     if item.error and (item.reachable is not True or item.banner is None):
-        return " ".join(parts + [f"{item.error} at {item.error_step} ({item.error_detail})"])
+        failure = phrases.failure(item.error, stopped_step(item), item.error_detail)
+        return " ".join([*parts, str(failure)])
     if item.banner is not None:
         parts.append(f"{item.banner.code} {item.banner.lines[0][:60]}")
     if item.tls is not None:
         parts.append(f"| TLS {item.tls.get('version')}")
     auth = item.auth_mechanisms("tls") or item.auth_mechanisms("plain")
-    parts.append(f"| AUTH {' '.join(auth)}" if auth else "| no AUTH")
-    if item.error:
-        parts.append(f"| {item.error}")
+    parts.append(f"| AUTH {' '.join(auth)}" if auth else f"| {phrases.no_auth()}")
+    error = final_error(item)
+    if error is not None:
+        parts.append(f"| {phrases.stopped(error, stopped_step(item))}")
+    elif item.error:
+        parts.append(f"| {phrases.error_name(item.error)}")
     return " ".join(parts)

@@ -16,6 +16,7 @@ from babel.lists import format_list
 from markupsafe import Markup
 
 from smtplab.i18n import check_language, locale_name, translations
+from smtplab.protocol.sasl import SUPPORTED_MECHANISMS
 
 TEMPLATE_PACKAGE = ("smtplab.report", "templates")
 EXTENSIONS = ["jinja2.ext.i18n"]
@@ -39,7 +40,7 @@ def environment(lang: str, *, html: bool) -> jinja2.Environment:
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(_common_filters(lang))
     env.filters.update(_html_filters() if html else _markdown_filters())
-    env.globals.update(lang=lang, mask=MASK)
+    env.globals.update(lang=lang, mask=MASK, supported_mechanisms=SUPPORTED_MECHANISMS)
     return env
 
 
@@ -52,10 +53,13 @@ def _common_filters(lang: str) -> dict[str, Callable[..., Any]]:
     def or_list(items: Iterable[str]) -> str:
         return _format_list(list(items), locale, "or")
 
+    def and_list(items: Iterable[str]) -> str:
+        return _format_list(list(items), locale, "standard")
+
     def keywords(items: Iterable[tuple[str, str]]) -> str:
         return _format_list([f"{name} {params}".strip() for name, params in items], locale, "standard")
 
-    return {"port_list": port_list, "or_list": or_list, "keywords": keywords}
+    return {"port_list": port_list, "or_list": or_list, "and_list": and_list, "keywords": keywords}
 
 
 def _format_list(items: list[str], locale: str, style: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from smtplab.analysis.interpret import stopped_step
 from smtplab.diagnosis.context import HostContext
 from smtplab.diagnosis.evidence import error_line, exchange_lines, reply_lines, step_lines
 from smtplab.diagnosis.finding import Finding
@@ -48,9 +49,9 @@ def ehlo_rejected(context: HostContext) -> Iterator[Finding]:
 
 def stalled(context: HostContext) -> Iterator[Finding]:
     for item in context.views:
+        # A deadline is recorded at the step "deadline": name the step the conversation was in.
+        step = (stopped_step(item) or item.error_step or "-").upper()
         if item.error in ("reply_timeout", "deadline") and item.reachable:
-            yield at(item, "probe.timeout", error_line(item), step=item.error_step,
-                     detail=item.error_detail)
+            yield at(item, "probe.timeout", error_line(item), step=step, detail=item.error_detail)
         elif item.error == "protocol_error":
-            yield at(item, "probe.protocol_error", error_line(item), step=item.error_step,
-                     detail=item.error_detail)
+            yield at(item, "probe.protocol_error", error_line(item), step=step, detail=item.error_detail)
