@@ -6,9 +6,13 @@
 
 from __future__ import annotations
 
-from smtplab.domain.findings import DOMAIN_KINDS, DomainFinding
-from smtplab.domain.posture import DomainPosture, MxEndpoint
-from smtplab.domain.probe import probe_domain, probe_domain_async
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from smtplab.domain.findings import DOMAIN_KINDS, DomainFinding
+    from smtplab.domain.posture import DomainPosture, MxEndpoint
+    from smtplab.domain.probe import probe_domain, probe_domain_async
 
 __all__ = [
     "DOMAIN_KINDS",
@@ -18,3 +22,23 @@ __all__ = [
     "probe_domain",
     "probe_domain_async",
 ]
+
+# Loaded on first use, so the command line can register `probe-domain` without
+# importing the checks.
+_MODULES = {
+    "DOMAIN_KINDS": "smtplab.domain.findings",
+    "DomainFinding": "smtplab.domain.findings",
+    "DomainPosture": "smtplab.domain.posture",
+    "MxEndpoint": "smtplab.domain.posture",
+    "probe_domain": "smtplab.domain.probe",
+    "probe_domain_async": "smtplab.domain.probe",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'smtplab.domain' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
