@@ -10,7 +10,7 @@ import dns.asyncresolver
 import dns.resolver
 import pytest
 
-from smtplab import ProbeConfig
+from smtplab import Credentials, ProbeConfig, ProbeResult, Secret, probe
 from smtplab.lab import Lab
 
 from postfix_server import (
@@ -101,3 +101,19 @@ def lab_config(lab: Lab) -> ProbeConfig:
         reply_timeout=5.0,
         probe_timeout=30.0,
     )
+
+
+@pytest.fixture(scope="session")
+def broken(lab: Lab, lab_config: ProbeConfig) -> ProbeResult:
+    """A probe of the lab's motivating broken server (no AUTH, implicit TLS reset)."""
+    server = lab.servers["broken"]
+    return probe(server.host, ports=server.endpoints, config=lab_config)
+
+
+@pytest.fixture(scope="session")
+def healthy(lab: Lab, lab_config: ProbeConfig) -> ProbeResult:
+    """A probe of the lab's healthy submission server, with its credentials."""
+    server = lab.servers["healthy"]
+    assert server.username and server.password
+    credentials = Credentials(server.username, Secret(server.password))
+    return probe(server.host, ports=server.endpoints, config=lab_config, credentials=credentials)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 import smtplab
 from smtplab.lab import Lab
@@ -14,20 +13,6 @@ MOTIVATING_EHLO = [
     "8BITMIME", "DSN", "SMTPUTF8", "CHUNKING",
 ]
 
-
-@pytest.fixture(scope="module")
-def broken(lab: Lab, lab_config: smtplab.ProbeConfig) -> smtplab.ProbeResult:
-    server = lab.servers["broken"]
-    return smtplab.probe(server.host, ports=server.endpoints, config=lab_config)
-
-
-@pytest.fixture(scope="module")
-def healthy(lab: Lab, lab_config: smtplab.ProbeConfig) -> smtplab.ProbeResult:
-    server = lab.servers["healthy"]
-    assert server.username and server.password
-    credentials = smtplab.Credentials(server.username, smtplab.Secret(server.password))
-    return smtplab.probe(server.host, ports=server.endpoints, config=lab_config,
-                         credentials=credentials)
 
 
 def _row(result: smtplab.ProbeResult, mode: str, index: int = 0) -> pd.Series:

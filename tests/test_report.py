@@ -42,20 +42,6 @@ from rawserver import Handler, serve
 LANGUAGES = ("en", "zh-CN")
 
 
-@pytest.fixture(scope="module")
-def broken(lab: Lab, lab_config: smtplab.ProbeConfig) -> smtplab.ProbeResult:
-    server = lab.servers["broken"]
-    return smtplab.probe(server.host, ports=server.endpoints, config=lab_config)
-
-
-@pytest.fixture(scope="module")
-def healthy(lab: Lab, lab_config: smtplab.ProbeConfig) -> smtplab.ProbeResult:
-    server = lab.servers["healthy"]
-    assert server.username and server.password
-    credentials = smtplab.Credentials(server.username, smtplab.Secret(server.password))
-    return smtplab.probe(server.host, ports=server.endpoints, config=lab_config,
-                         credentials=credentials)
-
 
 def _ports(result: smtplab.ProbeResult, mode: str) -> list[int]:
     endpoints = result.endpoints
