@@ -276,6 +276,10 @@ class Recorder:
         )
 
     def save(self, result: ProbeResult, name: str) -> None:
+        # The CA file lives in a temporary folder of the recording machine: keep its name only.
+        cafile = result.run.config.get("cafile")
+        if cafile:
+            result.run.config["cafile"] = Path(cafile).name
         path = result.save(self.output / name)
         log.info("wrote %s (%d endpoints, %d bytes)", path, len(result.run.endpoints), path.stat().st_size)
 
