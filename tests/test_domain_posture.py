@@ -331,6 +331,20 @@ def test_mx_written_as_ip_literal(domain_lab: DomainLab) -> None:
     assert "domain.mx_ip_literal" in codes(posture)
 
 
+def test_record_faults_without_mail_host(domain_lab: DomainLab) -> None:
+    posture = domain_lab.probe("records.test", submission=True)
+    found = codes(posture)
+    assert "domain.no_mail_host" in found
+    assert "domain.spf_multiple" in found
+    assert "domain.mta_sts_record_invalid" in found
+    assert "domain.tlsrpt_invalid" in found
+    assert "domain.submission_srv_missing" in found
+
+
+def test_spf_ptr_mechanism(domain_lab: DomainLab) -> None:
+    assert "domain.spf_ptr" in codes(domain_lab.probe("ptrspf.test"))
+
+
 def test_test_resolver_refuses_other_names(domain_lab: DomainLab) -> None:
     resolver = dns.resolver.Resolver(configure=False)
     resolver.nameservers = ["127.0.0.1"]
