@@ -170,7 +170,7 @@ def _mechanisms(mechanisms: tuple[str, ...] | None) -> str | None:
 
 
 def replies_frame(views: list[EndpointView]) -> pd.DataFrame:
-    """One row per reply: the command it answered, its code, enhanced code, text and timing."""
+    """One row per reply: the command it replied to, its code, enhanced code, text and timing."""
     rows = []
     for item in views:
         record = item.record
@@ -297,7 +297,7 @@ def _event_text(event: dict[str, Any]) -> str | None:
 def capability_matrix(capabilities: pd.DataFrame) -> pd.DataFrame:
     """Keywords down, ``host:port:phase`` across.
 
-    A cell holds the keyword's parameters, ``"yes"`` for a keyword without
+    A cell contains the keyword's parameters, ``"yes"`` for a keyword without
     parameters, and NA where the keyword is absent.
     """
     if capabilities.empty:

@@ -102,7 +102,7 @@ class ProbeResult:
         return frame.astype({"severity": _severity_dtype(order)})
 
     def capability_matrix(self) -> pd.DataFrame:
-        """Keywords by ``host:port:phase``; a cell holds the parameters, NA when absent."""
+        """Keywords by ``host:port:phase``; a cell contains the parameters, NA when absent."""
         from smtplab.frames import capability_matrix
 
         return capability_matrix(self.capabilities)

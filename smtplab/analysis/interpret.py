@@ -94,7 +94,7 @@ class EndpointView:
         return "rejected"
 
     def accepted_offers(self) -> list[dict[str, Any]] | None:
-        """The obsolete TLS offers the server accepted; None when none was tested."""
+        """Return the obsolete TLS offers the server accepted; None when none was tested."""
         tested = [offer for offer in self.tls_offers if offer.get("accepted") is not None]
         if not tested:
             return None

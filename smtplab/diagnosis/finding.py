@@ -50,7 +50,7 @@ class Finding:
         return self._render(self.kind.detail, lang)
 
     def remedies(self, lang: str = "en") -> dict[str, str]:
-        """The remedy for any server, and the settings for Postfix and Exim where known."""
+        """Return the remedy for any server, and the settings for Postfix and Exim where known."""
         entry = self.kind
         found = {"generic": self._render(entry.remedy, lang)}
         if entry.postfix:

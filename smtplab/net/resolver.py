@@ -15,7 +15,7 @@ from smtplab.errors import ErrorClass
 
 
 def make_resolver(config: ProbeConfig) -> dns.asyncresolver.Resolver:
-    """A resolver for the configured server, or the system's when none is set."""
+    """Make a resolver for the configured server, or the system's when none is set."""
     if config.nameserver is None:
         resolver = dns.asyncresolver.Resolver()
     else:

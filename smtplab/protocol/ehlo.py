@@ -51,7 +51,7 @@ def parse_ehlo(reply: Reply) -> Ehlo:
 
 
 def greeting_host(banner: Reply) -> str | None:
-    """The host name a greeting names first (``220 mail.example.com ESMTP``), if any."""
+    """Return the host name a greeting names first (``220 mail.example.com ESMTP``), if any."""
     words = banner.lines[0].split() if banner.lines else []
     if words and words[0] == banner.enhanced:
         words = words[1:]  # "421 4.7.0 mail.example.com Error: ..." names the host second

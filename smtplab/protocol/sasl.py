@@ -25,12 +25,12 @@ def b64(text: str) -> str:
 
 
 def plain_initial_response(username: str, password: str) -> str:
-    """The PLAIN message (RFC 4616): empty authzid, authcid, password."""
+    """Build the PLAIN message (RFC 4616): empty authzid, authcid, password."""
     return b64(f"\0{username}\0{password}")
 
 
 def cram_md5_response(username: str, password: str, challenge_b64: str) -> str:
-    """Answer a CRAM-MD5 challenge (RFC 2195)."""
+    """Compute the response to a CRAM-MD5 challenge (RFC 2195)."""
     challenge = base64.b64decode(challenge_b64.strip(), validate=False)
     digest = hmac.new(password.encode("utf-8"), challenge, hashlib.md5).hexdigest()
     return b64(f"{username} {digest}")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from smtplab.analysis.interpret import EndpointView
+from smtplab.analysis.interpret import EndpointView, stopped_step
 from smtplab.diagnosis import Severity
-from smtplab.report.reasons import final_error, stopped_step
+from smtplab.report.reasons import final_error
 from smtplab.report.templating import environment
 
 if TYPE_CHECKING:
