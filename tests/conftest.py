@@ -13,6 +13,8 @@ import pytest
 from smtplab import Credentials, ProbeConfig, ProbeResult, Secret, probe
 from smtplab.lab import Lab
 
+from dnsserver import find_unbound
+from domainlab import DomainLab, running_domain_lab
 from postfix_server import (
     REQUIRED_COMMANDS,
     PostfixServer,
@@ -88,6 +90,15 @@ def _skip_or_fail(reason: str) -> NoReturn:
 def lab() -> Iterator[Lab]:
     """The embedded lab (motivating broken server, healthy server, DNS, CA) for the session."""
     with Lab() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def domain_lab(lab: Lab) -> Iterator[DomainLab]:
+    """A loopback unbound with the test zones and an MTA-STS policy server, for the session."""
+    if find_unbound() is None:
+        _skip_or_fail("unbound not found; apt-get install unbound")
+    with running_domain_lab(lab) as running:
         yield running
 
 
