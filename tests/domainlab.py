@@ -21,13 +21,13 @@ from dnsserver import UnboundServer, start_unbound, stop_unbound, zone_texts
 from mtasts_server import PolicyServer, Reply, start_policy_server
 
 GOOD_POLICY = "version: STSv1\nmode: enforce\nmx: smtp.healthy.test\nmax_age: 1209600\n"
-# broken.test's MX set is mx.shop.test and smtp.healthy.test; the policy lists only the second.
+# broken.test's MX set is mx.shop.test and smtp.healthy.test, but the policy lists only the second.
 BROKEN_POLICY = "version: STSv1\r\nmode: enforce\r\nmx: smtp.healthy.test\r\nmax_age: 86400\r\n"
 TESTING_POLICY = "version: STSv1\nmode: testing\nmx: *.healthy.test\nmax_age: 604800\n"
 NONE_POLICY = "version: STSv1\nmode: none\nmx: smtp.healthy.test\nmax_age: 604800\n"
 # No mode line: RFC 8461 section 3.2 requires it.
 INVALID_POLICY = "version: STSv1\nmx: smtp.healthy.test\nmax_age: 604800\n"
-# Lists an MX on which nothing listens, so no STARTTLS can happen there.
+# The only MX listed has nothing listening, so no STARTTLS can happen there.
 CLOSED_POLICY = "version: STSv1\nmode: enforce\nmx: mx.unreach.test\nmax_age: 604800\n"
 
 POLICIES = {
@@ -38,6 +38,7 @@ POLICIES = {
     "mta-sts.stsnone.test": Reply(NONE_POLICY),
     "mta-sts.stsinvalid.test": Reply(INVALID_POLICY),
     "mta-sts.stsclosed.test": Reply(CLOSED_POLICY),
+    "mta-sts.ststesting.test": Reply(TESTING_POLICY),
 }
 
 
@@ -105,6 +106,7 @@ def running_domain_lab(lab: Lab) -> Iterator[DomainLab]:
         "mx.shop.test": broken.endpoints[0],
         "fallback.test": healthy.endpoints[0],
         "mx.signed.test": healthy.endpoints[0],
+        "mx.tlsabad.test": healthy.endpoints[0],
     }
     try:
         yield DomainLab(dns_server, policies, config, endpoints)
