@@ -159,3 +159,31 @@ def test_every_domain_finding_has_a_case() -> None:
     assert len(covered) == len(set(covered)), "a finding code has two cases"
     assert sorted({kind.code for kind in DOMAIN_KINDS} - set(covered)) == []
     assert sorted(set(covered) - {kind.code for kind in DOMAIN_KINDS}) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_every_finding_renders(
+    lang: str, domain_lab: DomainLab, postures: dict[Probe, DomainPosture]
+) -> None:
+    triggers = {case.trigger for case in CASES}
+    for probe in sorted(triggers, key=str):
+        posture = _posture(domain_lab, postures, probe)
+        frame = posture.findings_frame(lang)
+        assert frame["title"].str.len().gt(0).all(), probe
+        assert not frame["title"].str.contains("{", regex=False).any(), probe
+        assert not frame["detail"].str.contains("{", regex=False).any(), probe
+
+        markdown = posture.to_markdown(lang)
+        html = posture.to_html(lang)
+        for code in frame["code"]:
+            assert code in markdown, (probe, code)
+            assert code in html, (probe, code)
+
+
+def test_chinese_titles_are_translated(domain_lab: DomainLab, postures: dict[Probe, DomainPosture]) -> None:
+    for probe in sorted({case.trigger for case in CASES}, key=str):
+        posture = _posture(domain_lab, postures, probe)
+        english = posture.findings_frame("en")["title"].tolist()
+        chinese = posture.findings_frame("zh-CN")["title"].tolist()
+        untranslated = [title for title, other in zip(english, chinese, strict=True) if title == other]
+        assert untranslated == [], probe
