@@ -1,7 +1,9 @@
 """Regenerate smtplab/locale/smtplab.pot and update every language's smtplab.po.
 
-The template contains the finding catalog's texts (``smtplab.diagnosis.catalog``)
-and every string marked in the report templates (``smtplab/report/templates``).
+The template contains the texts of every finding kind (the endpoint kinds of
+``smtplab.diagnosis.catalog`` and the domain kinds of ``smtplab.diagnosis.domain_kinds``)
+and every string marked in the report templates (``smtplab/report/templates`` and
+``smtplab/domain/templates``).
 Updating a .po file keeps its translations, adds new message ids untranslated,
 marks close matches of changed ids as fuzzy and drops ids no longer used.
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from io import BytesIO
 from pathlib import Path
 
@@ -25,7 +27,9 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.pofile import read_po, write_po
 
 import smtplab
-from smtplab.diagnosis.catalog import KINDS, messages
+from smtplab.diagnosis.catalog import ENDPOINT_KINDS, ERROR_LABELS, messages
+from smtplab.diagnosis.domain_kinds import DOMAIN_KINDS
+from smtplab.diagnosis.kind import TEXT_FIELDS, FindingKind
 from smtplab.i18n import DOMAIN, LANGUAGES, locale_name
 
 log = logging.getLogger("extract_messages")
@@ -33,12 +37,17 @@ log = logging.getLogger("extract_messages")
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE_DIR = ROOT / "smtplab" / "locale"
 POT_PATH = LOCALE_DIR / f"{DOMAIN}.pot"
-TEMPLATE_DIR = ROOT / "smtplab" / "report" / "templates"
+TEMPLATE_DIRS = (ROOT / "smtplab" / "report" / "templates", ROOT / "smtplab" / "domain" / "templates")
 CATALOG_SOURCE = "smtplab/diagnosis/catalog.py"
-FINDING_FIELDS = ("title", "detail", "remedy", "postfix", "exim")
+KIND_SOURCES: tuple[tuple[str, Iterable[FindingKind]], ...] = (
+    (CATALOG_SOURCE, ENDPOINT_KINDS.values()),
+    ("smtplab/diagnosis/domain_kinds.py", DOMAIN_KINDS),
+)
+"""The modules that define finding kinds, with their kinds. The .pot gives a text's module as its location."""
 
-# The options must match smtplab.report.templating.environment, so extraction gets
-# the same message ids (trimmed whitespace, newstyle %(name)s placeholders) as rendering.
+# The options must match smtplab.report.templating.environment and the environment of
+# smtplab.domain.report, so extraction gets the same message ids (trimmed whitespace,
+# newstyle %(name)s placeholders) as rendering.
 JINJA_OPTIONS = {
     "extensions": "jinja2.ext.i18n",
     "trimmed": "true",
@@ -54,27 +63,46 @@ def build_template() -> Catalog:
     """Build the message template: finding catalog texts first, then template strings by file."""
     template = Catalog(project="smtplab", version=smtplab.__version__, domain=DOMAIN,
                        msgid_bugs_address="", charset="utf-8")
-    for message, comments in _finding_messages():
-        template.add(message, locations=[(CATALOG_SOURCE, None)], auto_comments=comments)
+    for message, sources, comments in _finding_messages():
+        template.add(message, locations=[(source, None) for source in sources], auto_comments=comments)
     for path, message, comments in _template_messages():
         template.add(message, locations=[(path, None)], auto_comments=comments)
     return template
 
 
-def _finding_messages() -> Iterator[tuple[str, list[str]]]:
-    """Yield each catalog text with comments naming the finding codes and fields that use it."""
+def _finding_messages() -> Iterator[tuple[str, list[str], list[str]]]:
+    """Yield each catalog text with the modules that define it and comments naming its users.
+
+    A comment names a finding code and field, such as ``finding auth.none: title``.
+    Error labels have no comment.
+    """
+    sources: dict[str, list[str]] = {text: [] for text in messages()}
     users: dict[str, list[str]] = {text: [] for text in messages()}
-    for kind in KINDS.values():
-        for field in FINDING_FIELDS:
-            text = getattr(kind, field)
-            if text:
+    for source, kinds in KIND_SOURCES:
+        for kind in kinds:
+            for field in TEXT_FIELDS:
+                text = getattr(kind, field)
+                if not text:
+                    continue
                 users[text].append(f"finding {kind.code}: {field}")
-    for text, comments in users.items():
-        yield text, comments
+                if source not in sources[text]:
+                    sources[text].append(source)
+    for text in ERROR_LABELS.values():
+        if CATALOG_SOURCE not in sources[text]:
+            sources[text].append(CATALOG_SOURCE)
+    unlisted = [text for text, found in sources.items() if not found]
+    if unlisted:
+        raise RuntimeError(
+            f"no module in KIND_SOURCES defines these catalog texts: {unlisted}. "
+            "Add the module that defines their finding kinds to KIND_SOURCES."
+        )
+    for text in sources:
+        yield text, sources[text], users[text]
 
 
 def _template_messages() -> Iterator[tuple[str, str | tuple[str, ...], list[str]]]:
-    for path in sorted(TEMPLATE_DIR.glob("*.j2")):
+    paths = [path for directory in TEMPLATE_DIRS for path in sorted(directory.glob("*.j2"))]
+    for path in paths:
         relative = path.relative_to(ROOT).as_posix()
         extracted = extract_from_file(
             "jinja2.ext:babel_extract", str(path), keywords=DEFAULT_KEYWORDS,

@@ -1,4 +1,9 @@
-"""Translations: every message has its zh-CN text with the same placeholders, and the .pot is current."""
+"""Translations: every message has its zh-CN text with the same placeholders, and the .pot is current.
+
+The messages are the texts of every finding kind (endpoint and domain kinds) and the
+strings of the report templates (``smtplab/report`` and ``smtplab/domain``), all in
+one catalog per language.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +17,15 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
-from smtplab.diagnosis import Finding
-from smtplab.diagnosis.catalog import KINDS, messages
-from smtplab.i18n import catalog_file, check_language, render, translations
+from smtplab.diagnosis import Finding, catalog
+from smtplab.diagnosis.catalog import ENDPOINT_KINDS, KINDS, messages
+from smtplab.domain.findings import DOMAIN_KINDS, DomainFinding
+from smtplab.domain.findings import messages as domain_messages
+from smtplab.i18n import LANGUAGES, catalog_file, check_language, locale_name, render, translations
 
 ROOT = Path(__file__).resolve().parent.parent
-POT_PATH = ROOT / "smtplab" / "locale" / "smtplab.pot"
+PACKAGE = ROOT / "smtplab"
+POT_PATH = PACKAGE / "locale" / "smtplab.pot"
 EXTRACT_SCRIPT = ROOT / "scripts" / "extract_messages.py"
 PERCENT_FIELD = re.compile(r"%\((\w+)\)[sdrf]")
 
@@ -100,7 +108,33 @@ def test_pot_matches_sources(template: Catalog) -> None:
 def test_pot_holds_catalog_and_templates(template: Catalog) -> None:
     ids = {message.id for message in template if message.id}
     assert set(messages()) <= ids
+    assert set(domain_messages()) <= ids
     assert "SMTP diagnosis: %(hosts)s" in ids
+    assert "Mail posture of %(domain)s" in ids
+
+
+def test_pot_locations_name_every_source(template: Catalog) -> None:
+    locations = {path for message in template for path, _ in message.locations}
+    assert "smtplab/diagnosis/catalog.py" in locations
+    assert "smtplab/diagnosis/domain_kinds.py" in locations
+    assert "smtplab/report/templates/report.md.j2" in locations
+    assert "smtplab/domain/templates/domain.md.j2" in locations
+    assert "smtplab/domain/templates/domain.html.j2" in locations
+
+
+def test_one_po_file_per_language() -> None:
+    found = sorted(path.relative_to(PACKAGE).as_posix() for path in PACKAGE.rglob("*.po"))
+    expected = sorted(
+        f"locale/{locale_name(lang)}/LC_MESSAGES/smtplab.po" for lang in LANGUAGES if lang != "en"
+    )
+    assert found == expected
+
+
+def test_domain_kinds_in_registry() -> None:
+    for entry in DOMAIN_KINDS:
+        assert catalog.kind(entry.code) is entry
+        assert entry.code not in ENDPOINT_KINDS
+    assert len(KINDS) == len(ENDPOINT_KINDS) + len(DOMAIN_KINDS)
 
 
 def test_every_finding_renders_in_chinese() -> None:
@@ -118,6 +152,19 @@ def test_chinese_title_of_auth_none() -> None:
     finding = Finding("auth.none", "mx.example")
     assert finding.title("zh-CN") == translations("zh-CN").gettext(KINDS["auth.none"].title)
     assert finding.title("zh-CN") != finding.title("en")
+
+
+def test_chinese_texts_of_domain_finding() -> None:
+    finding = DomainFinding("domain.mx_unreachable", "example.test",
+                            {"domain": "example.test", "errors": "mx.example.test: refused"})
+    chinese = translations("zh-CN")
+    assert finding.title("zh-CN") == chinese.gettext(KINDS["domain.mx_unreachable"].title).format(
+        domain="example.test")
+    assert finding.title("zh-CN") != finding.title("en")
+    assert "mx.example.test: refused" in finding.detail("zh-CN")
+    remedy = finding.remedy("zh-CN")
+    assert chinese.gettext(KINDS["domain.mx_unreachable"].remedy) in remedy
+    assert chinese.gettext(KINDS["domain.mx_unreachable"].postfix or "") in remedy
 
 
 def test_plural_forms_in_chinese() -> None:

@@ -1,4 +1,4 @@
-"""Every finding code in the catalog: a case that triggers it and a near miss where it must not fire.
+"""Every endpoint finding code in the catalog: a case that triggers it and a near miss where it must not fire.
 
 Cases are built without sockets. S:/C: dialogues go through ``smtplab.from_transcript``.
 What a transcript cannot show (connect errors, timings, retries, DNS answers, several
@@ -29,7 +29,7 @@ from cryptography.x509.oid import NameOID
 
 import smtplab
 from smtplab import ProbeConfig, ProbeResult
-from smtplab.diagnosis.catalog import KINDS
+from smtplab.diagnosis.catalog import ENDPOINT_KINDS
 from smtplab.diagnosis.finding import Finding
 from smtplab.diagnosis.severity import Severity
 from smtplab.record import EndpointRecord, HostRecord, RunRecord, utc_now_iso
@@ -1019,13 +1019,13 @@ def test_findings_frame_of_a_case() -> None:
 
 
 def test_table_triggers_every_code() -> None:
-    assert _covered_codes(True) == set(KINDS)
+    assert _covered_codes(True) == set(ENDPOINT_KINDS)
 
 
 def test_table_has_near_miss_for_every_code() -> None:
-    assert _covered_codes(False) == set(KINDS)
+    assert _covered_codes(False) == set(ENDPOINT_KINDS)
 
 
 def test_expected_severity_names_every_code() -> None:
     named = [code for codes in EXPECTED_SEVERITY.values() for code in codes]
-    assert sorted(named) == sorted(KINDS)
+    assert sorted(named) == sorted(ENDPOINT_KINDS)

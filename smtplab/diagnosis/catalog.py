@@ -1,30 +1,22 @@
 """The catalog of findings: one entry per stable code, with its severity and texts.
 
-Texts are English message ids with ``{name}`` parameters; the zh-CN translations
-live in ``smtplab/locale``. A rule emits a code and parameters, never prose, so a
-finding can be rendered in any catalog language and grouped by code in frames.
+This module is the one registry of finding codes. ``KINDS`` and ``kind()`` find
+the kinds of the endpoint rules defined here and the domain kinds of
+``smtplab.diagnosis.domain_kinds``. ``ENDPOINT_KINDS`` lists the endpoint kinds
+alone. Texts are English message ids with ``{name}`` parameters; the zh-CN
+translations live in ``smtplab/locale``. A rule emits a code and parameters,
+never prose, so a finding can be rendered in any catalog language and grouped by
+code in frames.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
 
+from smtplab.diagnosis.domain_kinds import DOMAIN_KINDS
+from smtplab.diagnosis.kind import FindingKind
 from smtplab.diagnosis.severity import Severity
 from smtplab.i18n import N_
-
-
-@dataclass(frozen=True)
-class FindingKind:
-    """What a finding code means and how to fix it, per server software where it differs."""
-
-    code: str
-    severity: Severity
-    title: str
-    detail: str
-    remedy: str
-    postfix: str | None = None
-    exim: str | None = None
-
 
 CRIT, WARN, INFO, OK = Severity.CRITICAL, Severity.WARNING, Severity.INFO, Severity.OK
 
@@ -334,14 +326,32 @@ _KINDS = (
                    "DNS.")),
 )
 
-KINDS: dict[str, FindingKind] = {kind.code: kind for kind in _KINDS}
+
+def _index(kinds: Iterable[FindingKind]) -> dict[str, FindingKind]:
+    """Map each code to its kind. Raises ValueError when two kinds share a code."""
+    index: dict[str, FindingKind] = {}
+    for entry in kinds:
+        if entry.code in index:
+            raise ValueError(f"finding code {entry.code!r} is defined twice: keep one definition")
+        index[entry.code] = entry
+    return index
+
+
+ENDPOINT_KINDS: dict[str, FindingKind] = _index(_KINDS)
+"""The kinds of the endpoint rules (``smtplab.diagnosis.rules``), without the domain kinds."""
+
+KINDS: dict[str, FindingKind] = _index((*_KINDS, *DOMAIN_KINDS))
+"""Every finding kind by code: the endpoint kinds, then the domain kinds."""
 
 
 def kind(code: str) -> FindingKind:
     try:
         return KINDS[code]
     except KeyError:
-        raise KeyError(f"unknown finding code {code!r}: add it to smtplab.diagnosis.catalog") from None
+        raise KeyError(
+            f"unknown finding code {code!r}: add it to smtplab.diagnosis.catalog (endpoint rules) "
+            "or smtplab.diagnosis.domain_kinds (domain checks)"
+        ) from None
 
 
 # Error classes as words for finding texts; a parameter with one of these values
@@ -360,9 +370,7 @@ ERROR_LABELS: dict[str, str] = {
 
 
 def messages() -> list[str]:
-    """Return every translatable text of the catalog, in order."""
-    texts: list[str] = []
-    for entry in _KINDS:
-        texts.extend(t for t in (entry.title, entry.detail, entry.remedy, entry.postfix, entry.exim) if t)
+    """Return every translatable text of the catalog, in order, each once."""
+    texts = [text for entry in KINDS.values() for text in entry.texts()]
     texts.extend(ERROR_LABELS.values())
     return list(dict.fromkeys(texts))

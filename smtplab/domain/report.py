@@ -1,7 +1,7 @@
 """The domain posture's report section in Markdown and HTML, rendered in English or zh-CN.
 
 Template strings are marked with ``{% trans %}`` and ``_()`` (Jinja2's newstyle
-gettext, ``%(name)s`` placeholders) and translated through ``smtplab.domain.i18n``.
+gettext, ``%(name)s`` placeholders) and translated through ``smtplab.i18n``.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from typing import Any
 import jinja2
 
 from smtplab.diagnosis.severity import Severity
-from smtplab.domain.i18n import translations
 from smtplab.domain.posture import DomainPosture
-from smtplab.i18n import check_language
+from smtplab.i18n import check_language, translations
 
 MAX_VALUE_CHARS = 120
 """Longer record values (DKIM keys) are shortened in tables; the records frame keeps them whole."""
