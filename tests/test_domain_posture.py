@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -346,3 +347,28 @@ def test_signed_zone_validated(domain_lab: DomainLab) -> None:
     assert "domain.tlsa_match" in codes(posture, "mx.signed.test")
     assert not {"domain.dnssec_not_validated", "domain.tlsa_not_validated"} & codes(posture)
     assert bool(posture.dns["authenticated"].all()) is False  # names outside signed.test stay unvalidated
+
+
+def test_report_lists_submission_servers(good: DomainPosture, lab: Lab) -> None:
+    port = lab.servers["healthy"].endpoints[1].split("/")[0]
+    markdown = good.to_markdown("en")
+    chinese = good.to_html("zh-CN")
+    assert "### Submission servers" in markdown
+    row = f"| smtp.healthy.test | 127.0.0.3 | {port} | starttls | ✓ | ✓ | ✓ | – | PLAIN LOGIN | – |"
+    assert row in markdown
+    assert "邮件提交服务器" in chinese
+    assert f"<td>{port}</td>" in chinese
+
+
+def test_report_without_submission_probe(broken: DomainPosture) -> None:
+    assert "Submission servers" not in broken.to_markdown("en")
+
+
+def test_report_submission_problems(domain_lab: DomainLab) -> None:
+    # A sender that does not trust the lab CA sees the submission certificates as untrusted.
+    untrusting = dataclasses.replace(domain_lab.config, cafile=str(domain_lab.policies.cafile))
+    posture = domain_lab.probe("good.test", submission=True, config=untrusting)
+    markdown = posture.to_markdown("en")
+    section = markdown[markdown.index("### Submission servers") : markdown.index("### Findings")]
+    assert "- Critical: " in section or "- Warning: " in section
+    assert "certificate" in section.lower()

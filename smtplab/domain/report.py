@@ -69,6 +69,23 @@ def _context(posture: DomainPosture, lang: str) -> dict[str, Any]:
             for item in findings
         ],
         "validated": posture.dnssec_validated,
+        "submission": _submission(posture, lang),
+    }
+
+
+def _submission(posture: DomainPosture, lang: str) -> dict[str, Any] | None:
+    """Collect the submission endpoints and their problems, or None when submission was not probed."""
+    result = posture.submission
+    if result is None:
+        return None
+    findings = result.findings_frame(lang)
+    problems = findings[findings["severity"].astype(str) != Severity.OK.value]
+    return {
+        "rows": _rows(result.endpoints),
+        "problems": [
+            {"severity": row["severity"], "title": row["title"], "remedy": row["remedy"]}
+            for row in _rows(problems)
+        ],
     }
 
 
