@@ -204,10 +204,10 @@ _SPF_KINDS = (
     FindingKind(
         "domain.spf_not_strict",
         WARN,
-        N_("SPF of {domain} ends with {all}"),
+        N_("SPF of {domain} does not end with -all or ~all"),
         N_(
-            "Servers not listed get a neutral result, so the record protects nothing against forged "
-            "senders. The record: {record}."
+            "The record ends with ?all or with no all mechanism, so servers not listed get a neutral "
+            "result and the record protects nothing against forged senders. The record: {record}."
         ),
         N_("End the record with -all or ~all."),
     ),
