@@ -16,6 +16,7 @@ packages=(
   chromium
   unbound publicsuffix  # loopback DNS server and Public Suffix List for the domain checks
   microsocks  # SOCKS5 server for the proxy (vantage point) tests
+  iproute2  # ip, to bring up loopback in the network namespace of the checkdmarc cross-check
 )
 missing=()
 for package in "${packages[@]}"; do

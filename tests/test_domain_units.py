@@ -92,17 +92,32 @@ def test_dmarc_record_parsed() -> None:
     [
         ("v=DMARC1; p=block", "p=block is not one of none, quarantine, reject"),
         ("v=DMARC1; pct=150; p=none", "the p tag must follow v=DMARC1 directly"),
+        ("v=DMARC1; p=none; p=reject", "the p tag appears more than once"),
+        ("v=DMARC1; sp=none", "the p tag is missing"),
+    ],
+)
+def test_dmarc_record_errors(text: str, problem: str) -> None:
+    record = parse_dmarc(text)
+    assert problem in "; ".join(record.errors)
+    assert not record.valid
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
         ("v=DMARC1; p=none; pct=150", "pct=150 is not a number from 0 to 100"),
         ("v=DMARC1; p=none; adkim=x", "adkim=x is not r or s"),
         ("v=DMARC1; p=none; rua=https://r.test/", "is not a mailto: URI"),
-        ("v=DMARC1; p=none; p=reject", "the p tag appears more than once"),
-        ("v=DMARC1; sp=none", "the p tag is missing"),
         ("v=DMARC1; p=none; fo=2", "fo=2 must list 0, 1, d or s"),
+        ("v=DMARC1; p=reject; sp=block", "sp=block is not one of none, quarantine, reject"),
     ],
 )
-def test_dmarc_validation(text: str, problem: str) -> None:
+def test_dmarc_tag_errors_keep_record(text: str, problem: str) -> None:
+    # Receivers discard invalid tags after v and p and use the defaults (RFC 7489 section 6.3).
     record = parse_dmarc(text)
-    assert problem in "; ".join(record.errors)
+    assert problem in "; ".join(record.tag_errors)
+    assert record.errors == []
+    assert record.valid
 
 
 def test_dmarc_without_p_but_with_rua_is_none() -> None:

@@ -181,6 +181,16 @@ _SPF_KINDS = (
         N_("Remove the include, or correct the domain name of the sending service."),
     ),
     FindingKind(
+        "domain.spf_include_multiple",
+        CRIT,
+        N_("SPF of {domain} includes domains with more than one SPF record: {targets}"),
+        N_(
+            "A domain reached by include or redirect must publish one SPF record; with two or more, "
+            "receivers stop with permerror (RFC 7208 sections 4.5 and 5.2)."
+        ),
+        N_("Merge the SPF records of each domain listed into one, or remove the include."),
+    ),
+    FindingKind(
         "domain.spf_loop",
         CRIT,
         N_("SPF of {domain} includes itself"),
@@ -254,6 +264,13 @@ _DMARC_KINDS = (
         N_("DMARC record of {domain} is invalid"),
         N_("{errors}."),
         N_('Fix the record; it starts "v=DMARC1; p=" followed by none, quarantine or reject.'),
+    ),
+    FindingKind(
+        "domain.dmarc_tag_invalid",
+        WARN,
+        N_("DMARC record of {domain} has invalid tag values"),
+        N_("Receivers ignore these tags and use their defaults (RFC 7489 section 6.3): {errors}."),
+        N_("Correct the values listed, or remove the tags to use the defaults on purpose."),
     ),
     FindingKind(
         "domain.dmarc_unknown_tag",

@@ -29,13 +29,15 @@ def is_dmarc(text: str) -> bool:
 class DmarcRecord:
     """A parsed DMARC record: ``tags`` in order of appearance, problems split by severity.
 
-    ``errors`` make receivers ignore the record or a tag of it; ``unknown_tags`` are ignored
-    by receivers (RFC 7489 section 6.3) but usually are typos.
+    ``errors`` make receivers ignore the record. ``tag_errors`` are invalid values of the tags
+    after v and p, which receivers discard in favour of the defaults (RFC 7489 section 6.3).
+    ``unknown_tags`` are ignored by receivers too, but usually are typos.
     """
 
     text: str
     tags: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    tag_errors: list[str] = field(default_factory=list)
     unknown_tags: list[str] = field(default_factory=list)
 
     @property
@@ -96,7 +98,8 @@ def parse_dmarc(text: str) -> DmarcRecord:
         if name not in KNOWN_TAGS:
             record.unknown_tags.append(name)
     _check_order(record)
-    record.errors.extend(_value_errors(record.tags))
+    record.errors.extend(_policy_errors(record.tags))
+    record.tag_errors.extend(_value_errors(record.tags))
     return record
 
 
@@ -112,9 +115,15 @@ def _check_order(record: DmarcRecord) -> None:
         record.errors.append("the p tag must follow v=DMARC1 directly")
 
 
+def _policy_errors(tags: dict[str, str]) -> list[str]:
+    if "p" in tags and tags["p"].lower() not in POLICIES:
+        return [f"p={tags['p']} is not one of none, quarantine, reject"]
+    return []
+
+
 def _value_errors(tags: dict[str, str]) -> list[str]:
     errors: list[str] = []
-    for name in ("p", "sp", "np"):
+    for name in ("sp", "np"):
         if name in tags and tags[name].lower() not in POLICIES:
             errors.append(f"{name}={tags[name]} is not one of none, quarantine, reject")
     if "pct" in tags and not (tags["pct"].isdigit() and 0 <= int(tags["pct"]) <= 100):
@@ -144,7 +153,7 @@ def _uri_error(uri: str) -> str | None:
     if match is None:
         return f"{uri} is not a URI"
     if match.group("scheme").lower() != "mailto":
-        return f"{uri} is not a mailto: URI"
+        return f"{uri} is not a mailto: URI, the only scheme receivers must support"
     if "@" not in match.group("rest"):
         return f"{uri} has no mail address"
     return None

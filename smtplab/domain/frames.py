@@ -78,6 +78,7 @@ DMARC_SCHEMA: dict[str, str] = {
     "effective_policy": "string",
     "valid": "boolean",
     "errors": "string",
+    "tag_errors": "string",
     "unknown_tags": "string",
 }
 DKIM_SCHEMA: dict[str, str] = {
@@ -288,7 +289,8 @@ def _dmarc_rows(lookup: DmarcLookup) -> list[dict[str, Any]]:
             return None, "not DMARC", ""
         parsed = parse_dmarc(value)
         summary = f"p={parsed.policy or '-'} sp={parsed.subdomain_policy or '-'} pct={parsed.pct}"
-        return parsed.valid and len(lookup.records) == 1, summary, "; ".join(parsed.errors)
+        problems = "; ".join(parsed.errors + parsed.tag_errors)
+        return parsed.valid and len(lookup.records) == 1, summary, problems
 
     rows = _answer_rows("dmarc", lookup.answer, parse)
     if lookup.org_answer is not None:
@@ -382,6 +384,7 @@ def dmarc_frame(lookup: DmarcLookup) -> pd.DataFrame:
                 else None,
                 "valid": record.valid and len(lookup.records) == 1,
                 "errors": "; ".join(record.errors),
+                "tag_errors": "; ".join(record.tag_errors),
                 "unknown_tags": ", ".join(record.unknown_tags),
             }
         )

@@ -138,7 +138,7 @@ def _spf(posture: DomainPosture) -> Findings:
     qualifier = spf.effective_all
     if qualifier == "+":
         yield DomainFinding("domain.spf_plus_all", domain, {**params, "record": record}, evidence)
-    elif qualifier not in ("-", "~"):
+    elif qualifier not in ("-", "~") and not spf.permerror:
         ending = "?all" if qualifier == "?" else "no all mechanism"
         yield DomainFinding(
             "domain.spf_not_strict", domain, {**params, "all": ending, "record": record}, evidence
@@ -186,6 +186,13 @@ def _spf_limits(posture: DomainPosture, evidence: tuple[str, ...]) -> Findings:
             {**params, "targets": ", ".join(spf.missing_includes)},
             evidence,
         )
+    if spf.multiple_records:
+        yield DomainFinding(
+            "domain.spf_include_multiple",
+            domain,
+            {**params, "targets": ", ".join(spf.multiple_records)},
+            evidence + walked,
+        )
     for chain in spf.loops:
         yield DomainFinding("domain.spf_loop", domain, {**params, "chain": chain}, evidence + walked)
     if spf.too_many_mx:
@@ -225,6 +232,10 @@ def _dmarc(posture: DomainPosture) -> Findings:
     if record.errors:
         yield DomainFinding(
             "domain.dmarc_invalid", domain, {**params, "errors": "; ".join(record.errors)}, evidence
+        )
+    if record.tag_errors:
+        yield DomainFinding(
+            "domain.dmarc_tag_invalid", domain, {**params, "errors": "; ".join(record.tag_errors)}, evidence
         )
     if record.unknown_tags:
         yield DomainFinding(

@@ -177,8 +177,9 @@ class SpfStep:
 class SpfEvaluation:
     """The result of walking a domain's SPF record and everything it includes.
 
-    ``lookups`` counts terms as RFC 7208 does; ``mx_address_lookups`` counts the A/AAAA
-    lookups of MX hosts, which checkdmarc adds to its lookup count.
+    ``lookups`` counts terms as RFC 7208 section 4.6.4 does. ``mx_address_lookups`` counts
+    the A/AAAA lookups of MX hosts, which the same section limits to 10 per mx mechanism,
+    outside the limit of 10 terms.
     """
 
     domain: str
@@ -189,6 +190,8 @@ class SpfEvaluation:
     mx_address_lookups: int = 0
     loops: list[str] = field(default_factory=list)
     missing_includes: list[str] = field(default_factory=list)
+    multiple_records: list[str] = field(default_factory=list)
+    """Include and redirect targets with more than one SPF record (RFC 7208 section 4.5)."""
     too_many_mx: list[str] = field(default_factory=list)
     truncated: bool = False
 
@@ -230,6 +233,7 @@ class SpfEvaluation:
             or self.void_lookups > VOID_LOOKUP_LIMIT
             or self.loops
             or self.missing_includes
+            or self.multiple_records
             or self.too_many_mx
         )
 
@@ -324,6 +328,9 @@ async def _follow(
     if not node.records:
         result.missing_includes.append(target)
         step.note = "no SPF record"
+    elif len(node.records) > 1:
+        result.multiple_records.append(target)
+        step.note = f"{len(node.records)} SPF records"
 
 
 async def _addresses_void(client: DnsClient, name: str) -> bool:
