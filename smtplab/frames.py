@@ -74,6 +74,7 @@ TLS_SCHEMA: dict[str, str] = {
     "verified": "boolean",
     "verify_error": "string",
     "name_matches": "boolean",
+    "chain_length": "Int64",
 }
 
 DNS_SCHEMA: dict[str, str] = {
@@ -217,6 +218,7 @@ def tls_frame(views: list[EndpointView], run: RunRecord) -> pd.DataFrame:
             "days_left": cert.days_left(measured_at), "self_signed": cert.self_signed,
             "key": cert.key, "verified": item.verified, "verify_error": item.verify_error,
             "name_matches": name_matches(_ascii_host(run, record.host), cert.names()),
+            "chain_length": len(item.chain_pem) if item.chain_pem else None,
         })
     return typed(rows, TLS_SCHEMA)
 

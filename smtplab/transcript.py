@@ -14,7 +14,13 @@ dict so it round-trips through JSON unchanged. Keys:
 - ``check``: present on events of an extra connection that tests one TLS offer
   (``TLSv1``, ``TLSv1.1``, ``weak-ciphers``); such events never change the facts
   of the main conversation;
-- kind-specific fields such as ``text``, ``error``, ``detail``.
+- kind-specific fields such as ``text``, ``error``, ``detail``;
+- on a ``tls`` event with ``ok`` True: ``version``, ``cipher``, ``bits``, ``cert_pem``
+  (the leaf certificate) and ``chain_pem``, the list of certificates the server sent,
+  leaf first and in the order sent, unverified. ``chain_pem`` is None when the chain
+  could not be read. Records saved before chains were kept and imported transcripts
+  lack the key, and readers treat both cases as unknown. ``add`` masks only string
+  values, so the certificates of the list are stored unmasked.
 """
 
 from __future__ import annotations

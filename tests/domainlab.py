@@ -86,6 +86,14 @@ def running_domain_lab(lab: Lab) -> Iterator[DomainLab]:
         "HEALTHY_465": healthy.endpoints[2].split("/")[0],
         "HEALTHY_SPKI_SHA256": spki_sha256(healthy.address, healthy.endpoints[0]),
         "OTHER_SPKI_SHA256": hashlib.sha256(b"not the certificate of mx.shop.test").hexdigest(),
+        "LAB_INTERMEDIATE_SHA256": hashlib.sha256(
+            ssl.PEM_cert_to_DER_cert(lab.intermediate_file.read_text())
+        ).hexdigest(),
+        "LAB_ROOT_SHA256": hashlib.sha256(ssl.PEM_cert_to_DER_cert(lab.cafile.read_text())).hexdigest(),
+        "LAB_ROOT_SPKI": x509.load_pem_x509_certificate(lab.cafile.read_bytes())
+        .public_key()
+        .public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        .hex(),
     }
     policies = start_policy_server(POLICIES)
     try:
@@ -107,6 +115,9 @@ def running_domain_lab(lab: Lab) -> Iterator[DomainLab]:
         "fallback.test": healthy.endpoints[0],
         "mx.signed.test": healthy.endpoints[0],
         "mx.tlsabad.test": healthy.endpoints[0],
+        "mx.dane.test": healthy.endpoints[0],
+        "mx.daneroot.test": healthy.endpoints[0],
+        "mx.danewrong.test": healthy.endpoints[0],
     }
     try:
         yield DomainLab(dns_server, policies, config, endpoints)

@@ -6,12 +6,13 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from smtplab.domain.dane import association_data, check_record, parse_tlsa
+from smtplab.domain.dane import TlsaRecord, association_data, check_record, issuer_path, parse_tlsa
 from smtplab.domain.dkim import parse_dkim
 from smtplab.domain.dmarc import is_dmarc, organizational_domain, parse_dmarc, report_domain
 from smtplab.domain.fetch import _parse_head, policy_url
@@ -223,3 +224,125 @@ def test_finding_codes_unique_and_prefixed() -> None:
     assert all(code.startswith("domain.") for code in codes)
     with pytest.raises(KeyError, match="unknown domain finding code"):
         DomainFinding("domain.nonexistent", "example.test")
+
+
+def _pems(*items: trustme.CA | trustme.LeafCert) -> list[str]:
+    """PEM of each CA certificate or leaf certificate, in the order given."""
+    pems = []
+    for item in items:
+        blob = item.cert_pem if isinstance(item, trustme.CA) else item.cert_chain_pems[0]
+        pems.append(blob.bytes().decode("ascii"))
+    return pems
+
+
+def _impostor_of(ca_pem: str) -> str:
+    """A self-signed CA certificate with the same subject as ``ca_pem`` but another key."""
+    real = x509.load_pem_x509_certificate(ca_pem.encode("ascii"))
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(real.subject)
+        .issuer_name(real.subject)
+        .public_key(key.public_key())
+        .serial_number(2)
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def _usage2(pem: str, selector: int, matching: int) -> TlsaRecord:
+    return parse_tlsa(f"2 {selector} {matching} {association_data(pem, selector, matching)}")
+
+
+@pytest.fixture(scope="module")
+def issued_chain() -> tuple[str, str, str]:
+    """Leaf, intermediate and root certificates (PEM): the root signed the intermediate,
+    which signed the leaf."""
+    root = trustme.CA()
+    intermediate = root.create_child_ca()
+    leaf = intermediate.issue_cert("mx.example.test")
+    leaf_pem, intermediate_pem, root_pem = _pems(leaf, intermediate, root)
+    return leaf_pem, intermediate_pem, root_pem
+
+
+def test_tlsa_usage2_matches_sent_issuers(issued_chain: tuple[str, str, str]) -> None:
+    leaf, intermediate, root = issued_chain
+    for anchor in (intermediate, root):
+        for selector in (0, 1):
+            for matching in (0, 1, 2):
+                record = _usage2(anchor, selector, matching)
+                assert check_record(record, leaf, [leaf, intermediate, root]) == "match", record.label
+
+
+def test_tlsa_usage2_never_matches_leaf(issued_chain: tuple[str, str, str]) -> None:
+    leaf, intermediate, root = issued_chain
+    for selector in (0, 1):
+        for matching in (0, 1, 2):
+            record = _usage2(leaf, selector, matching)
+            assert check_record(record, leaf, [leaf, intermediate, root]) == "mismatch", record.label
+
+
+def test_tlsa_usage2_needs_chain(issued_chain: tuple[str, str, str]) -> None:
+    leaf, _, root = issued_chain
+    record = _usage2(root, 0, 1)
+    assert check_record(record, leaf) == "unverifiable"
+    assert check_record(record, leaf, None) == "unverifiable"
+    assert check_record(record, leaf, []) == "unverifiable"
+    assert check_record(record, None, None) == "unverifiable"
+    assert check_record(record, leaf, ["not a certificate"]) == "unverifiable"
+
+
+def test_tlsa_usage2_chain_in_any_order(issued_chain: tuple[str, str, str]) -> None:
+    leaf, intermediate, root = issued_chain
+    shuffled = [leaf, root, intermediate]
+    assert check_record(_usage2(root, 1, 1), leaf, shuffled) == "match"
+    assert check_record(_usage2(intermediate, 0, 1), leaf, shuffled) == "match"
+
+
+def test_tlsa_usage2_root_not_sent(issued_chain: tuple[str, str, str]) -> None:
+    leaf, intermediate, root = issued_chain
+    sent = [leaf, intermediate]
+    # A full record contains the trust anchor, so it verifies the intermediate's signature.
+    assert check_record(_usage2(root, 0, 0), leaf, sent) == "match"
+    assert check_record(_usage2(root, 1, 0), leaf, sent) == "match"
+    # A digest can only be compared with a certificate the server sent.
+    assert check_record(_usage2(root, 0, 1), leaf, sent) == "mismatch"
+    assert check_record(_usage2(root, 1, 2), leaf, sent) == "mismatch"
+
+
+def test_tlsa_usage2_full_rsa_key_not_sent() -> None:
+    root = trustme.CA(key_type=trustme.KeyType.RSA)
+    leaf = root.issue_cert("mx.example.test", key_type=trustme.KeyType.RSA)
+    leaf_pem, root_pem = _pems(leaf, root)
+    other_pem = _pems(trustme.CA(key_type=trustme.KeyType.RSA))[0]
+    assert check_record(_usage2(root_pem, 1, 0), leaf_pem, [leaf_pem]) == "match"
+    assert check_record(_usage2(other_pem, 1, 0), leaf_pem, [leaf_pem]) == "mismatch"
+    assert check_record(_usage2(other_pem, 0, 0), leaf_pem, [leaf_pem]) == "mismatch"
+
+
+def test_tlsa_usage2_unrelated_certificate_sent(issued_chain: tuple[str, str, str]) -> None:
+    leaf, intermediate, root = issued_chain
+    stranger = _pems(trustme.CA())[0]
+    assert check_record(_usage2(stranger, 0, 1), leaf, [leaf, intermediate, root, stranger]) == "mismatch"
+
+
+def test_tlsa_usage2_impostor_with_issuer_name(issued_chain: tuple[str, str, str]) -> None:
+    leaf, intermediate, root = issued_chain
+    impostor = _impostor_of(root)
+    # The impostor has the root's name but did not sign the intermediate.
+    assert check_record(_usage2(impostor, 1, 1), leaf, [leaf, intermediate, impostor]) == "mismatch"
+    assert check_record(_usage2(impostor, 0, 0), leaf, [leaf, intermediate]) == "mismatch"
+
+
+def test_tlsa_usage2_issuer_path(issued_chain: tuple[str, str, str]) -> None:
+    leaf, intermediate, root = issued_chain
+    stranger = _pems(trustme.CA())[0]
+    sent = (leaf, stranger, root, intermediate)
+    chain = [x509.load_pem_x509_certificate(pem.encode("ascii")) for pem in sent]
+    path = issuer_path(chain)
+    assert path == [chain[0], chain[3], chain[2]]
+    assert issuer_path(chain[:1]) == chain[:1]

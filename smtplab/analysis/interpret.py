@@ -68,6 +68,13 @@ class EndpointView:
     def banner_host(self) -> str | None:
         return greeting_host(self.banner) if self.banner else None
 
+    @property
+    def chain_pem(self) -> list[str] | None:
+        """Certificates the server sent in the last finished handshake, leaf first, in the
+        order sent (PEM); None without a handshake or when the chain was not recorded."""
+        chain = self.tls.get("chain_pem") if self.tls else None
+        return list(chain) if chain else None
+
     def auth_mechanisms(self, phase: str) -> tuple[str, ...] | None:
         """Mechanisms offered in a phase; None when that phase's EHLO was never seen."""
         ehlo = self.ehlo.get(phase)

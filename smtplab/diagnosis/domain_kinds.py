@@ -543,8 +543,8 @@ _TLS_KINDS = (
         CRIT,
         N_("TLSA records of {mx} do not match its certificate"),
         N_(
-            "No record of {name} matches the certificate presented on port 25 at {address}: {records}. "
-            "Senders that use DANE refuse to deliver."
+            "No record of {name} matches the certificate chain presented on port 25 at {address}: "
+            "{records}. Senders that use DANE refuse to deliver."
         ),
         N_(
             'Publish TLSA records for the certificate now in use (for example "3 1 1" with the SHA-256 '
@@ -556,8 +556,8 @@ _TLS_KINDS = (
         INFO,
         N_("TLSA record of {mx} could not be checked: {record}"),
         N_(
-            "Usage 2 (DANE-TA) matches a CA certificate of the chain, and the probe keeps only the "
-            "server's own certificate."
+            "Usage 2 (DANE-TA) matches a CA certificate of the chain the server sent, and this probe "
+            "could not read that chain."
         ),
         N_("Check it with a tool that sees the whole certificate chain."),
     ),

@@ -77,9 +77,10 @@ class TlsRptLookup:
 
 @dataclass
 class TlsaCheck:
-    """TLSA records of one MX host and the verdict of each against each address's certificate.
+    """TLSA records of one MX host and the verdict of each against each address's certificates.
 
-    ``verdicts`` holds (address, record, verdict) with the verdicts of ``dane.check_record``.
+    ``verdicts`` holds (address, record, verdict) with the verdicts of ``dane.check_record``,
+    given the leaf certificate and, for usage 2, the chain that the address presented.
     """
 
     mx: str

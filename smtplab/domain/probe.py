@@ -166,7 +166,7 @@ async def _probe_submission(
 
 
 def _judge_tlsa(checks: list[TlsaCheck], mx_probe: ProbeResult | None) -> None:
-    """Check every TLSA record against the certificate each address of its MX presented."""
+    """Check every TLSA record against the certificates each address of its MX presented."""
     views = mx_probe.views if mx_probe is not None else []
     for check in checks:
         own = [item for item in views if item.record.host == check.mx]
@@ -175,4 +175,5 @@ def _judge_tlsa(checks: list[TlsaCheck], mx_probe: ProbeResult | None) -> None:
                 check.verdicts.append((None, record, check_record(record, None)))
             for item in own:
                 pem = item.tls.get("cert_pem") if item.tls else None
-                check.verdicts.append((item.record.address, record, check_record(record, pem)))
+                verdict = check_record(record, pem, item.chain_pem)
+                check.verdicts.append((item.record.address, record, verdict))

@@ -9,27 +9,37 @@ import trustme
 
 
 class LabCA:
-    """A new CA that writes its files into ``directory``; the caller deletes the directory.
+    """A new root CA and an intermediate CA that write their files into ``directory``,
+    which the caller deletes.
 
-    ``cafile`` is the CA certificate in PEM form, for clients to trust. The CA's private
-    key stays in memory. ``server_context`` writes each server's key and certificate
-    chain into ``directory``, because ``ssl`` loads them only from a file.
+    ``cafile`` is the root CA certificate in PEM form, for clients to trust.
+    ``intermediate_file`` is the intermediate CA certificate, which issues every server
+    certificate. Servers send it after their own certificate but never send the root,
+    as servers under a public CA do, so a client that lacks the root fails with OpenSSL's
+    "unable to get local issuer certificate". The private keys stay in memory.
+    ``server_context`` writes each server's key and certificate chain into
+    ``directory``, because ``ssl`` loads them only from a file.
     """
 
     def __init__(self, directory: Path) -> None:
         self._directory = directory
-        self._ca = trustme.CA(organization_name="smtplab lab")
+        self._root = trustme.CA(organization_name="smtplab lab")
+        self._intermediate = trustme.CA(parent_cert=self._root, organization_name="smtplab lab")
         self.cafile = directory / "lab-ca.pem"
-        self._ca.cert_pem.write_to_path(str(self.cafile))
+        self._root.cert_pem.write_to_path(str(self.cafile))
+        self.intermediate_file = directory / "lab-intermediate-ca.pem"
+        self._intermediate.cert_pem.write_to_path(str(self.intermediate_file))
 
     def server_context(self, hostname: str) -> ssl.SSLContext:
-        """Issue a certificate for ``hostname`` and return a server context that presents it.
+        """Issue a certificate for ``hostname`` from the intermediate CA and return a server
+        context that presents it, followed by the intermediate CA certificate.
 
         The context does not request client certificates, which is what aiosmtpd expects
         of a server context.
         """
-        leaf = self._ca.issue_cert(hostname)
+        leaf = self._intermediate.issue_cert(hostname)
         chain_file = self._directory / f"{hostname}.pem"
+        # trustme's chain is the leaf and every CA certificate above it except the root.
         leaf.private_key_and_cert_chain_pem.write_to_path(str(chain_file))
 
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -56,6 +56,7 @@ class _Running:
     thread: threading.Thread
     directory: Path
     cafile: Path
+    intermediate_file: Path | None = None
     nameserver: NameServer | None = None
     listeners: list[RunningListener] = field(default_factory=list)
     connections: ConnectionRegistry = field(default_factory=set)
@@ -67,7 +68,8 @@ class Lab:
 
     Use it as a context manager, or call ``start`` and ``stop``. A stopped lab can be
     started again, which issues a new CA, new ports and new passwords. The attributes
-    ``nameserver``, ``cafile`` and ``servers`` raise RuntimeError while the lab is stopped.
+    ``nameserver``, ``cafile``, ``intermediate_file`` and ``servers`` raise RuntimeError
+    while the lab is stopped.
     """
 
     def __init__(self, scenarios: Iterable[str] = tuple(SCENARIOS)) -> None:
@@ -89,8 +91,16 @@ class Lab:
 
     @property
     def cafile(self) -> Path:
-        """The lab CA certificate in PEM form."""
+        """The lab's root CA certificate in PEM form, for clients to trust."""
         return self._require_running().cafile
+
+    @property
+    def intermediate_file(self) -> Path:
+        """The lab's intermediate CA certificate in PEM form, which issued every server
+        certificate and which servers send after their own."""
+        running = self._require_running()
+        assert running.intermediate_file is not None
+        return running.intermediate_file
 
     @property
     def servers(self) -> dict[str, LabServer]:
@@ -117,6 +127,7 @@ class Lab:
         )
         try:
             ca = LabCA(directory)
+            self._running.intermediate_file = ca.intermediate_file
             future = asyncio.run_coroutine_threadsafe(
                 _start_services(self._running, self._profiles, ca), loop
             )
