@@ -131,9 +131,12 @@ def test_handshake_facts_public_chain_method(lab: Lab) -> None:
 
 
 def test_dane_ta_matches_intermediate(dane: DomainPosture) -> None:
-    item = finding(dane, "domain.tlsa_match", "mx.dane.test")
-    assert item.params["label"] == "DANE-TA Cert SHA2-256"
-    assert not {"domain.tlsa_mismatch", "domain.tlsa_unverifiable"} & codes(dane)
+    # The record matches the chain, but the lab certificate names smtp.healthy.test, not
+    # mx.dane.test, and DANE-TA senders check the name too.
+    item = finding(dane, "domain.tlsa_ta_name_mismatch", "mx.dane.test")
+    assert item.params["names"] == "smtp.healthy.test"
+    assert item.params["record"].startswith("2 0 1 ")
+    assert not {"domain.tlsa_match", "domain.tlsa_mismatch", "domain.tlsa_unverifiable"} & codes(dane)
     tlsa = dane.tlsa
     assert len(tlsa) == 1
     assert tlsa["address"].tolist() == ["127.0.0.3"]
@@ -142,8 +145,8 @@ def test_dane_ta_matches_intermediate(dane: DomainPosture) -> None:
 
 
 def test_dane_ta_full_key_of_root(dane_root: DomainPosture) -> None:
-    item = finding(dane_root, "domain.tlsa_match", "mx.daneroot.test")
-    assert item.params["label"] == "DANE-TA SPKI Full"
+    item = finding(dane_root, "domain.tlsa_ta_name_mismatch", "mx.daneroot.test")
+    assert item.params["record"].startswith("2 1 0 ")
     assert not {"domain.tlsa_mismatch", "domain.tlsa_unverifiable"} & codes(dane_root)
     assert dane_root.tlsa["verdict"].astype(str).tolist() == ["match"]
 
@@ -156,3 +159,13 @@ def test_dane_ta_mismatch(dane_wrong: DomainPosture) -> None:
     # The root's digest cannot match because the server does not send the root, and the
     # server's own key never counts as a trust anchor.
     assert verdicts == {"DANE-TA Cert SHA2-256": "mismatch", "DANE-TA SPKI SHA2-256": "mismatch"}
+
+
+def test_dane_ta_with_named_certificate(domain_lab: DomainLab) -> None:
+    # good.test's MX is smtp.healthy.test, the name on the lab certificate.
+    posture = domain_lab.probe("good.test")
+    tlsa = posture.tlsa
+    usage_two = tlsa[tlsa["usage"] == 2]
+    assert usage_two["verdict"].astype(str).tolist() == ["match"]
+    assert "domain.tlsa_ta_name_mismatch" not in codes(posture)
+    assert "domain.tlsa_match" in codes(posture, "smtp.healthy.test")

@@ -126,6 +126,7 @@ CASES = [
     Case("tlsa_unverifiable", dataclasses.replace(GOOD, chainless=True), GOOD),
     Case("tlsa_match", GOOD, Probe("tlsaclosed.test")),
     Case("tlsa_mismatch", BROKEN, GOOD),
+    Case("tlsa_ta_name_mismatch", Probe("dane.test"), GOOD),
     # Submission
     Case("submission_srv_missing", Probe("records.test", submission=True), GOOD),
 ]

@@ -539,6 +539,20 @@ _TLS_KINDS = (
         N_("Nothing to do; publish the next key's TLSA before a key change."),
     ),
     FindingKind(
+        "domain.tlsa_ta_name_mismatch",
+        CRIT,
+        N_("TLSA usage 2 of {mx} matches, but its certificate does not name {mx}"),
+        N_(
+            "With DANE-TA (usage 2), senders also check that the certificate names the MX host "
+            "(RFC 7672 section 3.1.2), and this one names {names}. Senders that use DANE refuse "
+            "to deliver. The record: {record}."
+        ),
+        N_(
+            "Issue the MX certificate with {mx} as a subject alternative name, or publish a "
+            "DANE-EE record (3 1 1) of the server's key, which senders match without a name check."
+        ),
+    ),
+    FindingKind(
         "domain.tlsa_mismatch",
         CRIT,
         N_("TLSA records of {mx} do not match its certificate"),

@@ -523,17 +523,29 @@ def _tlsa_endpoint(
         )
         return
     matched = [record for record, verdict in verdicts if verdict == "match"]
+    # DANE-TA (usage 2) authenticates the server only when its certificate also names the MX
+    # host (RFC 7672 section 3.1.2). DANE-EE (usage 3) needs no name check.
+    misnamed = [record for record in matched if record.usage == 2 and endpoint.cert_matches_mx is False]
+    usable = [record for record in matched if record not in misnamed]
     unverifiable = [record for record, verdict in verdicts if verdict == "unverifiable"]
     for record in unverifiable:
         yield DomainFinding(
             "domain.tlsa_unverifiable", endpoint.mx, {**params, "record": record.text}, evidence
         )
-    if matched:
+    if usable:
         yield DomainFinding(
             "domain.tlsa_match",
             endpoint.mx,
-            {**params, "label": matched[0].label, "record": matched[0].text},
+            {**params, "label": usable[0].label, "record": usable[0].text},
             evidence,
+        )
+    elif misnamed:
+        names = ", ".join(endpoint.cert_names) or "-"
+        yield DomainFinding(
+            "domain.tlsa_ta_name_mismatch",
+            endpoint.mx,
+            {**params, "names": names, "record": misnamed[0].text},
+            evidence + (f"{endpoint.mx} [{endpoint.address}] certificate names: {names}",),
         )
     elif not unverifiable and any(verdict == "mismatch" for _, verdict in verdicts):
         records = "; ".join(record.text for record, verdict in verdicts if verdict == "mismatch")
