@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +14,7 @@ import pytest
 import smtplab
 from smtplab import plots
 from smtplab.display import notebook_html, result_html, result_text
+from smtplab.report.ehlo_diff import ParamChange, ehlo_changes
 from smtplab.result import ProbeResult
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -162,6 +165,49 @@ def test_ehlo_diff_empty() -> None:
     assert plots.ehlo_diff(capability_rows()).empty
 
 
+def test_ehlo_diff_row_order() -> None:
+    frame = capability_rows(
+        ("mx.example.test", "192.0.2.1", 587, "plain", "PIPELINING", ""),
+        ("mx.example.test", "192.0.2.1", 587, "plain", "STARTTLS", ""),
+        ("mx.example.test", "192.0.2.1", 587, "plain", "SIZE", "100"),
+        ("mx.example.test", "192.0.2.1", 587, "tls", "AUTH", "PLAIN"),
+        ("mx.example.test", "192.0.2.1", 587, "tls", "SIZE", "200"),
+        ("mx.example.test", "192.0.2.1", 587, "tls", "PIPELINING", ""),
+    )
+    diff = plots.ehlo_diff(frame, include_same=True)
+    # The plain reply's keywords come first in its order, then the keywords gained.
+    assert diff["keyword"].tolist() == ["PIPELINING", "STARTTLS", "SIZE", "AUTH"]
+    assert diff["change"].astype(str).tolist() == ["same", "lost", "changed", "gained"]
+
+
+@pytest.mark.parametrize("fixture", ["broken", "healthy"])
+def test_ehlo_diff_agrees_with_report(request: pytest.FixtureRequest, fixture: str) -> None:
+    result: ProbeResult = request.getfixturevalue(fixture)
+    changes = ehlo_changes(result.capabilities)
+    diff = plots.ehlo_diff(result, include_same=True)
+    starttls = diff[diff["scope"] == "starttls"]
+    labels = {plots.endpoint_label(change.host, change.address, change.port, "tls"): change
+              for change in changes}
+
+    assert changes
+    assert set(starttls["right"]) == set(labels)
+    for label, change in labels.items():
+        rows = starttls[starttls["right"] == label]
+        gained = rows[rows["change"] == "gained"]
+        lost = rows[rows["change"] == "lost"]
+        changed = rows[rows["change"] == "changed"]
+        assert tuple(zip(gained["keyword"], gained["right_params"], strict=True)) == change.gained
+        assert tuple(zip(lost["keyword"], lost["left_params"], strict=True)) == change.lost
+        # Changed keywords are compared as sets, because the plot rows follow the plain reply's order
+        # and the report follows the TLS reply's order.
+        assert {
+            ParamChange(keyword, before, after)
+            for keyword, before, after in zip(
+                changed["keyword"], changed["left_params"], changed["right_params"], strict=True
+            )
+        } == set(change.changed)
+
+
 def test_latency_starttls_stages(samples: dict[str, ProbeResult]) -> None:
     result = samples["lab-healthy"]
     port = port_of(result, mode="tls")
@@ -283,6 +329,12 @@ def test_plot_capability_matrix_fifty_columns() -> None:
     axes = figure.axes[0]
     assert len(axes.get_xticklabels()) == 50
     assert not axes.texts  # parameters are left out of cells beyond 16 columns
+
+
+def test_plots_import_leaves_matplotlib_unloaded() -> None:
+    code = "import sys, smtplab.plots\nprint('matplotlib' in sys.modules)"
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert output.strip() == "False"
 
 
 def test_plot_ehlo_diff_invalid_scope(samples: dict[str, ProbeResult]) -> None:

@@ -8,24 +8,17 @@ inside TLS.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
 
+from smtplab.protocol.keyword_diff import Keyword, ParamChange, diff_keywords
+
+# Keyword, ParamChange and diff_keywords are defined in smtplab.protocol.keyword_diff
+# and stay importable from here.
+__all__ = ["EXPECTED_LOSS", "EhloChange", "Keyword", "ParamChange", "diff_keywords", "ehlo_changes"]
+
 EXPECTED_LOSS = "STARTTLS"
-
-Keyword = tuple[str, str]
-"""An EHLO keyword and its parameters ("" when it has none)."""
-
-
-@dataclass(frozen=True)
-class ParamChange:
-    """A keyword offered in both replies with different parameters."""
-
-    keyword: str
-    before: str
-    after: str
 
 
 @dataclass(frozen=True)
@@ -48,23 +41,6 @@ class EhloChange:
     def only_expected(self) -> bool:
         """True when the only change is that STARTTLS is no longer offered."""
         return not self.gained and not self.changed and not self.unexpected_lost
-
-
-def diff_keywords(before: Mapping[str, str], after: Mapping[str, str]) -> tuple[
-    tuple[Keyword, ...], tuple[Keyword, ...], tuple[ParamChange, ...]
-]:
-    """Compare two EHLO keyword maps: keywords gained, lost, and with changed parameters.
-
-    Each part keeps the order of the reply it comes from.
-    """
-    gained = tuple((name, params) for name, params in after.items() if name not in before)
-    lost = tuple((name, params) for name, params in before.items() if name not in after)
-    changed = tuple(
-        ParamChange(name, before[name], params)
-        for name, params in after.items()
-        if name in before and before[name] != params
-    )
-    return gained, lost, changed
 
 
 def ehlo_changes(capabilities: pd.DataFrame) -> list[EhloChange]:
