@@ -17,6 +17,7 @@ packages=(
   unbound publicsuffix  # loopback DNS server and Public Suffix List for the domain checks
   microsocks  # SOCKS5 server for the proxy (vantage point) tests
   iproute2  # ip, to bring up loopback in the network namespace of the checkdmarc cross-check
+  openssl  # s_client, whose output the transcript import tests read
 )
 missing=()
 for package in "${packages[@]}"; do

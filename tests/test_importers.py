@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import os
 import random
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,8 @@ import pytest
 import smtplab
 from smtplab.credentials import MASK
 from smtplab.importers import TranscriptError, detect_format, from_transcript
-from smtplab.lab import Lab
+from smtplab.lab import Lab, LabServer
+from smtplab.result import ProbeResult
 
 from postfix_server import PostfixServer
 
@@ -527,3 +531,38 @@ def test_mutated_input_only_value_errors(sample: Sample) -> None:
         except ValueError:
             continue
         assert isinstance(result.frames(), dict)
+
+
+def _s_client(server: LabServer, cafile: Path, *options: str) -> str:
+    if shutil.which("openssl") is None:
+        if os.environ.get("CI"):
+            pytest.fail("openssl not found (CI is set, so this test must run)", pytrace=False)
+        pytest.skip("openssl not found; apt-get install openssl")
+    port = server.endpoints[0].split("/")[0]
+    command = ["openssl", "s_client", "-starttls", "smtp", "-connect", f"{server.address}:{port}"]
+    completed = subprocess.run(
+        [*command, "-CAfile", str(cafile), *options], input=b"QUIT\n", capture_output=True, timeout=30
+    )
+    return completed.stdout.decode()
+
+
+def test_openssl_showcerts_keeps_chain(lab: Lab, healthy: ProbeResult) -> None:
+    server = lab.servers["healthy"]
+    port = int(server.endpoints[0].split("/")[0])
+    result = from_transcript(_s_client(server, lab.cafile, "-showcerts"), host=server.host, port=port)
+    view = result.views[0]
+    assert view.chain_pem is not None
+    assert len(view.chain_pem) == 2
+    assert view.chain_pem in [item.chain_pem for item in healthy.views]
+    assert view.tls is not None
+    assert view.tls["cert_pem"] == view.chain_pem[0]
+
+
+def test_openssl_without_showcerts_has_no_chain(lab: Lab) -> None:
+    server = lab.servers["healthy"]
+    port = int(server.endpoints[0].split("/")[0])
+    result = from_transcript(_s_client(server, lab.cafile), host=server.host, port=port)
+    view = result.views[0]
+    assert view.tls is not None
+    assert view.tls["cert_pem"]
+    assert view.chain_pem is None

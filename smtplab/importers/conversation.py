@@ -186,6 +186,16 @@ class ConversationBuilder:
         if self._tls_event is not None:
             self._tls_event["cert_pem"] = pem
 
+    def attach_chain(self, line: int, chain: list[str]) -> None:
+        """Keep the certificates the server sent, leaf first, for the handshake event."""
+        for pem in chain:
+            try:
+                read_certificate(pem)
+            except ValueError as exc:
+                raise TranscriptError(line, f"invalid certificate in the chain: {exc}") from None
+        if self._tls_event is not None:
+            self._tls_event["chain_pem"] = list(chain)
+
     def verify_failed(self, line: int, message: str) -> None:
         """Record that the certificate chain did not verify, as a live probe's first attempt does."""
         self._ensure_connected(line)

@@ -2,6 +2,8 @@
 
 The output starts with the handshake dump: the certificate chain, the server
 certificate in PEM form, ``New, TLSv1.3, Cipher is ...`` and ``Verify return code``.
+With ``-showcerts`` the chain section shows every certificate the server sent, which
+the import keeps (``chain_pem``) for DANE-TA checks.
 The SMTP lines follow the ``---`` after that code. s_client does not print what was
 typed, so the rules for the lines after the dump are:
 
@@ -85,6 +87,7 @@ class _OpensslReader:
         self._seen_protocol = False
         self._starttls_noted = False
         self._typed_seen = False
+        self._chain: list[str] | None = None
 
     def feed(self, number: int, text: str) -> None:
         if self._state == "handshake":
@@ -106,6 +109,10 @@ class _OpensslReader:
     def _handshake_line(self, number: int, text: str) -> None:
         if self.pem.feed(number, text):
             return
+        if text == "Server certificate" and self._chain is None:
+            # With -showcerts the chain section above this line contains every certificate
+            # the server sent, and the leaf is not printed again below it.
+            self._chain = list(self.pem.certificates)
         if "s_client" in text and not self.builder.events:
             self._read_command(text)
         elif CONNECTED.match(text):
@@ -177,6 +184,8 @@ class _OpensslReader:
         )
         if self.pem.first is not None:
             builder.attach_certificate(self.pem.first_line, self.pem.first)
+        if self._chain:
+            builder.attach_chain(self.pem.first_line, self._chain)
         if self.mode == "starttls":
             self._note_starttls(number)
 

@@ -31,11 +31,12 @@ def _cipher_table() -> MappingProxyType[str, int]:
 
 
 class PemCollector:
-    """Collects the lines of the first certificate between BEGIN and END markers."""
+    """Collects the certificates between BEGIN and END markers, in the order they appear."""
 
     def __init__(self) -> None:
         self._lines: list[str] | None = None
         self._start = 0
+        self.certificates: list[str] = []
         self.first: str | None = None
         self.first_line = 0
         """The 1-based line number of the first certificate's BEGIN marker."""
@@ -61,8 +62,9 @@ class PemCollector:
             return False
         self._lines.append(stripped)
         if stripped == PEM_END:
+            self.certificates.append("\n".join(self._lines) + "\n")
             if self.first is None:
-                self.first = "\n".join(self._lines) + "\n"
+                self.first = self.certificates[0]
                 self.first_line = self._start
             self._lines = None
         return True
