@@ -174,16 +174,16 @@ def zone_texts(values: Mapping[str, object], pattern: str = "*.zone") -> list[st
     ]
 
 
-def start_unbound(texts: Iterable[str], signed: Iterable[str] = ()) -> UnboundServer:
-    """Start unbound for the given zone texts, signing those in ``signed`` first.
+def start_unbound(texts: Iterable[str], signed: Iterable[str] = (), port: int | None = None) -> UnboundServer:
+    """Start unbound on 127.0.0.1 for the given zone texts, signing those in ``signed`` first.
 
-    Raises RuntimeError with unbound's log when it fails to start.
+    ``port`` defaults to a free one. Raises RuntimeError with unbound's log when it fails to start.
     """
     binary = find_unbound()
     if binary is None:
-        raise RuntimeError("unbound not found")
+        raise RuntimeError("unbound not found; apt-get install unbound")
     directory = Path(tempfile.mkdtemp(prefix="smtplab-unbound-"))
-    port = _free_port()
+    port = port or _free_port()
     config = write_config(directory, port, texts, [sign_zone(text) for text in signed])
     check = subprocess.run([_checkconf(binary), str(config)], capture_output=True, text=True, check=False)
     if check.returncode != 0:

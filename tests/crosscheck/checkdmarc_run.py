@@ -21,22 +21,16 @@ import re
 import socket
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Sequence
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
-import dns.exception
-import dns.message
-import dns.query
 import dns.resolver
 
 from smtplab import ProbeConfig
 from smtplab.domain import DomainPosture, probe_domain
 
-from dnsserver import ZONE_DIR, UnboundServer, find_unbound, stop_unbound, write_config, zone_texts
+from dnsserver import ZONE_DIR, start_unbound, stop_unbound, zone_texts
 
 NOT_ISOLATED = 3
 """Exit status when the network namespace reaches more than loopback."""
@@ -44,7 +38,6 @@ NAMESERVER = "127.0.0.1"
 DNS_PORT = 53
 DNS_TIMEOUT = 2.0
 """Seconds per DNS query, for both tools. unbound serves the zones from memory, so this is generous."""
-START_TIMEOUT = 15.0
 PLACEHOLDER = re.compile(r"\{\{([A-Z0-9_]+)\}\}")
 PLACEHOLDER_VALUE = "0" * 60 + "2525"
 """Dummy for every zone placeholder: 64 hex digits, a valid TLSA digest, that also parse as port 2525."""
@@ -83,42 +76,6 @@ def filled_zone_texts() -> list[str]:
     raw = [path.read_text(encoding="utf-8") for path in sorted(ZONE_DIR.glob("*.zone"))]
     values = {name: PLACEHOLDER_VALUE for text in raw for name in PLACEHOLDER.findall(text)}
     return zone_texts(values)
-
-
-def start_dns(texts: list[str]) -> UnboundServer:
-    """Start unbound for the zones on 127.0.0.1 port 53.
-
-    Raises RuntimeError with unbound's log when it does not start.
-    """
-    binary = find_unbound()
-    if binary is None:
-        raise RuntimeError("unbound not found; apt-get install unbound")
-    directory = Path(tempfile.mkdtemp(prefix="smtplab-crosscheck-"))
-    config = write_config(directory, DNS_PORT, texts)
-    process = subprocess.Popen(
-        [binary, "-d", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    server = UnboundServer(process, DNS_PORT, directory)
-    try:
-        _wait_ready(server)
-    except BaseException:
-        stop_unbound(server)
-        raise
-    return server
-
-
-def _wait_ready(server: UnboundServer) -> None:
-    query = dns.message.make_query("good.test.", "MX")
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"unbound exited with status {server.process.returncode}: {server.log}")
-        try:
-            dns.query.udp(query, NAMESERVER, port=DNS_PORT, timeout=0.5)
-            return
-        except (dns.exception.Timeout, OSError):
-            time.sleep(0.1)
-    raise RuntimeError(f"unbound did not answer on port {DNS_PORT} within {START_TIMEOUT:g} s: {server.log}")
 
 
 def checkdmarc_options() -> dict[str, Any]:
@@ -328,7 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return NOT_ISOLATED
 
-    server = start_dns(filled_zone_texts())
+    server = start_unbound(filled_zone_texts(), port=DNS_PORT)
     try:
         report = {"checkdmarc_version": version("checkdmarc"), "domains": check_domains(args.domains)}
     finally:
