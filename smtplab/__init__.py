@@ -17,19 +17,23 @@ from typing import TYPE_CHECKING, Any  # noqa: E402
 
 from smtplab.config import ProbeConfig  # noqa: E402
 from smtplab.credentials import Credentials, Secret  # noqa: E402
-from smtplab.runner import probe, probe_many, probe_many_async  # noqa: E402
 from smtplab.targets import Endpoint, Target, TlsMode, parse_endpoints, parse_target  # noqa: E402
 
 if TYPE_CHECKING:
     from smtplab.importers import from_transcript
     from smtplab.result import ProbeResult, load
+    from smtplab.runner import probe, probe_many, probe_many_async
 
-# Imported on first use, so a command-line probe does not pay for the diagnosis,
-# fingerprint and import modules before it needs them.
+# Imported on first use, so the command line parses its arguments (and prints
+# --help) without loading the probe engine, and a probe loads the diagnosis,
+# fingerprint and import modules only when it needs them.
 _LAZY = {
     "from_transcript": "smtplab.importers",
     "ProbeResult": "smtplab.result",
     "load": "smtplab.result",
+    "probe": "smtplab.runner",
+    "probe_many": "smtplab.runner",
+    "probe_many_async": "smtplab.runner",
 }
 
 

@@ -11,24 +11,23 @@ import json
 import logging
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smtplab import __version__
 from smtplab.config import ProbeConfig
 from smtplab.credentials import Credentials
-from smtplab.diagnosis import Severity
 from smtplab.domain.cli import add_parser as add_domain_parser
 from smtplab.i18n import LANGUAGES
-from smtplab.report.output import check_pdf_support, report_format, write_report
-from smtplab.runner import probe_many
 from smtplab.scan_cli import add_parser as add_scan_parser
-from smtplab.scan_cli import run as run_scan
 from smtplab.targets import parse_endpoints, parse_target
 
 if TYPE_CHECKING:
     from smtplab.result import ProbeResult
+
+# The modules that probe, diagnose and write reports are imported by the function
+# that runs a command, so building the parser and ``--help`` stay cheap and each
+# command loads only what it uses.
 
 log = logging.getLogger("smtplab")
 
@@ -64,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args))
     try:
         if args.command == "scan":
+            from smtplab.scan_cli import run as run_scan
+
             return run_scan(args)
         if args.command == "report":
             return run_report(args)
@@ -167,6 +168,8 @@ def check_writable(path: str | Path, what: str) -> Path:
         raise ValueError(f"folder {str(folder)!r} for the {what} does not exist")
     if target.is_dir():
         raise ValueError(f"{str(target)!r} is a folder: give a file name for the {what}")
+    import tempfile
+
     try:
         # os.access reports root as allowed everywhere, even in /proc, so try a real write.
         with tempfile.TemporaryFile(dir=folder):
@@ -179,6 +182,8 @@ def check_writable(path: str | Path, what: str) -> Path:
 
 
 def run_probe(args: argparse.Namespace) -> int:
+    from smtplab.runner import probe_many
+
     if args.report:
         check_writable(args.report, "report")
         if Path(args.report).suffix.lower() not in (".md", ".markdown"):
@@ -202,6 +207,9 @@ def run_probe(args: argparse.Namespace) -> int:
 
 def run_report(args: argparse.Namespace) -> int:
     """Probe, then write the report; the output path is checked before any connection."""
+    from smtplab.report.output import check_pdf_support, report_format, write_report
+    from smtplab.runner import probe_many
+
     output = Path(args.output)
     if report_format(output) == "pdf":
         try:
@@ -220,6 +228,8 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def _exit_status(result: ProbeResult) -> int:
+    from smtplab.diagnosis.severity import Severity
+
     critical = any(item.severity is Severity.CRITICAL for item in result.finding_list)
     return EXIT_CRITICAL if critical else EXIT_OK
 

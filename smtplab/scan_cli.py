@@ -14,13 +14,13 @@ import logging
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smtplab.config import ProbeConfig
-from smtplab.limits import ScanLimits
-from smtplab.progress import TqdmProgress
-from smtplab.scan import ScanItem, ScanSummary, parse_scan_line, scan
 from smtplab.targets import Endpoint, parse_endpoints
+
+if TYPE_CHECKING:
+    from smtplab.scan import ScanItem, ScanSummary
 
 log = logging.getLogger("smtplab")
 
@@ -91,6 +91,11 @@ def run(args: argparse.Namespace) -> int:
 
     Invalid arguments raise ValueError, which the caller reports as usage error 2.
     """
+    # Imported here, so that adding the subcommand to the parser does not load the scan engine.
+    from smtplab.limits import ScanLimits
+    from smtplab.progress import TqdmProgress
+    from smtplab.scan import scan
+
     if args.resume and not args.output:
         raise ValueError("--resume needs --output PATH")
     config = _config(args)
@@ -133,6 +138,8 @@ def _items(
     args: argparse.Namespace, endpoints: tuple[Endpoint, ...], config: ProbeConfig
 ) -> Iterator[ScanItem]:
     """Parse every target line up front, so a typo fails before the scan starts, not hours into it."""
+    from smtplab.scan import parse_scan_line
+
     for source, number, line in _lines(args):
         try:
             item = parse_scan_line(line, endpoints, config)

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from smtplab.config import ProbeConfig
-from smtplab.diagnosis.severity import Severity
 from smtplab.i18n import LANGUAGES
 from smtplab.targets import parse_endpoint, parse_target
 
@@ -81,6 +80,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Probe the domain, print the findings and write the report; returns the exit status."""
+    from smtplab.diagnosis.severity import Severity
     from smtplab.domain.probe import probe_domain
 
     try:
