@@ -284,7 +284,6 @@ def import_check() -> dict[str, Any]:
         parts = line.split("|")
         if len(parts) == 3 and parts[2].strip() == "smtplab":
             cumulative = int(parts[1])
-    # dnspython is not needed without DNS lookups, but smtplab.scan still imports it.
     return {"probe_imports_heavy": heavy, "probe_imports_dnspython": "dns" in modules,
             "import_smtplab_ms": round(cumulative / 1000, 1)}
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import gettext
 from collections.abc import Callable
 from functools import lru_cache
-from importlib import resources
-from importlib.resources.abc import Traversable
 from io import BytesIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 LANGUAGES = ("en", "zh-CN")
 DOMAIN = "smtplab"
@@ -38,6 +39,10 @@ def locale_name(lang: str) -> str:
 
 def catalog_file(lang: str) -> Traversable:
     """The .po file of a language inside the installed package."""
+    # Imported here because English needs no catalog, and importlib.resources
+    # loads tempfile, shutil and the compression modules.
+    from importlib import resources
+
     return resources.files("smtplab") / "locale" / locale_name(lang) / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 

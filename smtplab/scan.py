@@ -23,13 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import dns.asyncresolver
-
 from smtplab import __version__
 from smtplab.config import ProbeConfig
 from smtplab.credentials import Credentials
 from smtplab.limits import Limits, ScanLimits
-from smtplab.net.resolver import address_error, lookup, lookup_ptr, make_resolver
 from smtplab.progress import EndpointObserver, Observers
 from smtplab.record import EndpointRecord, HostRecord, RunRecord, utc_now_iso
 from smtplab.session import probe_endpoint
@@ -37,7 +34,13 @@ from smtplab.stream import EndpointKey, RecordSink, ResumeState, load_records, o
 from smtplab.targets import Endpoint, Target, parse_endpoints, parse_target
 
 if TYPE_CHECKING:
+    import dns.asyncresolver
+
     from smtplab.result import ProbeResult
+
+# smtplab.net.resolver, and with it dnspython, is imported only when DNS is on:
+# importing dnspython takes about 0.1 s, as long as the rest of a command-line
+# probe of an IP literal with --no-dns.
 
 log = logging.getLogger("smtplab")
 
@@ -141,7 +144,7 @@ class ScanEngine:
         self._resume = resume or ResumeState()
         self._window = window
         self._keep = keep
-        self._resolver = make_resolver(config) if config.resolve else None
+        self._resolver = _make_resolver(config) if config.resolve else None
         self.hosts: dict[int, HostRecord] = {}
         self.endpoints: list[EndpointRecord] = []
         self.skipped: list[EndpointKey] = []
@@ -274,11 +277,16 @@ async def resolve_target(
 ) -> HostRecord:
     """Look up a target's addresses (A, AAAA) and their PTR names, forward-confirmed."""
     record = HostRecord(target.host, target.ascii_host, target.is_literal, [])
+    if resolver is None:
+        if target.is_literal:
+            record.addresses = [target.host]
+        else:
+            record.error, record.detail = "dns_failure", "DNS disabled and the target is not an IP literal"
+        return record
+    from smtplab.net.resolver import address_error, lookup, lookup_ptr
+
     if target.is_literal:
         record.addresses = [target.host]
-    elif resolver is None:
-        record.error, record.detail = "dns_failure", "DNS disabled and the target is not an IP literal"
-        return record
     else:
         answers = await asyncio.gather(
             lookup(resolver, target.ascii_host, "A"), lookup(resolver, target.ascii_host, "AAAA")
@@ -289,17 +297,24 @@ async def resolve_target(
             record.error, record.detail = str(problem[0]), problem[1]
             return record
         record.addresses = [value for answer in answers for value in answer["values"]]
-    if resolver is not None:
-        pointers = await asyncio.gather(*(lookup_ptr(resolver, address) for address in record.addresses))
-        record.dns.extend(pointers)
-        record.dns.extend(await _confirm_pointers(resolver, list(pointers)))
+    pointers = await asyncio.gather(*(lookup_ptr(resolver, address) for address in record.addresses))
+    record.dns.extend(pointers)
+    record.dns.extend(await _confirm_pointers(resolver, list(pointers)))
     return record
+
+
+def _make_resolver(config: ProbeConfig) -> dns.asyncresolver.Resolver:
+    from smtplab.net.resolver import make_resolver
+
+    return make_resolver(config)
 
 
 async def _confirm_pointers(
     resolver: dns.asyncresolver.Resolver, pointers: list[dict[str, object]]
 ) -> list[dict[str, object]]:
     """Look up the addresses of every PTR name, for forward-confirmed reverse DNS."""
+    from smtplab.net.resolver import lookup
+
     names = {str(value) for entry in pointers for value in entry["values"]}  # type: ignore[attr-defined]
     queries = [lookup(resolver, name, rdtype) for name in sorted(names) for rdtype in ("A", "AAAA")]
     return list(await asyncio.gather(*queries))

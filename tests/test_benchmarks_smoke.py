@@ -45,6 +45,7 @@ def test_frames_memory_smoke() -> None:
 def test_probe_path_imports_no_frames_library() -> None:
     result = bench.import_check()
     assert result["probe_imports_heavy"] == []
+    assert result["probe_imports_dnspython"] is False
 
 
 def test_scale_interrupt_and_resume_smoke() -> None:

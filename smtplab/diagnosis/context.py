@@ -6,9 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import dns.exception
-import dns.reversename
-
 from smtplab.analysis.certificate import CertificateInfo, read_certificate
 from smtplab.analysis.interpret import EndpointView
 from smtplab.record import HostRecord
@@ -30,6 +27,12 @@ class HostContext:
 
     def ptr_entry(self, address: str) -> dict[str, Any] | None:
         """The PTR lookup of an address, or None when none was made."""
+        if not any(entry["rdtype"] == "PTR" for entry in self.host.dns):
+            return None
+        # Imported here, so a run without DNS lookups (--no-dns) does not load dnspython.
+        import dns.exception
+        import dns.reversename
+
         try:
             wanted = _plain_name(dns.reversename.from_address(address).to_text())
         except (dns.exception.SyntaxError, ValueError):
