@@ -2,8 +2,9 @@
 
 The template contains the texts of every finding kind (the endpoint kinds of
 ``smtplab.diagnosis.catalog`` and the domain kinds of ``smtplab.diagnosis.domain_kinds``)
-and every string marked in the report templates (``smtplab/report/templates`` and
-``smtplab/domain/templates``).
+every string marked in the report templates (``smtplab/report/templates`` and
+``smtplab/domain/templates``), and the strings marked with ``N_`` in the modules of
+``PYTHON_SOURCES`` (error classes, protocol steps and failure phrases).
 Updating a .po file keeps its translations, adds new message ids untranslated,
 marks close matches of changed ids as fuzzy and drops ids no longer used.
 
@@ -27,9 +28,10 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.pofile import read_po, write_po
 
 import smtplab
-from smtplab.diagnosis.catalog import ENDPOINT_KINDS, ERROR_LABELS, messages
+from smtplab.diagnosis.catalog import ENDPOINT_KINDS, messages
 from smtplab.diagnosis.domain_kinds import DOMAIN_KINDS
 from smtplab.diagnosis.kind import TEXT_FIELDS, FindingKind
+from smtplab.errors import ERROR_NAMES
 from smtplab.i18n import DOMAIN, LANGUAGES, locale_name
 
 log = logging.getLogger("extract_messages")
@@ -39,6 +41,9 @@ LOCALE_DIR = ROOT / "smtplab" / "locale"
 POT_PATH = LOCALE_DIR / f"{DOMAIN}.pot"
 TEMPLATE_DIRS = (ROOT / "smtplab" / "report" / "templates", ROOT / "smtplab" / "domain" / "templates")
 CATALOG_SOURCE = "smtplab/diagnosis/catalog.py"
+ERRORS_SOURCE = "smtplab/errors.py"
+PYTHON_SOURCES = ("smtplab/report/words.py",)
+"""Modules whose ``N_`` strings are extracted as they are (the error names come from ``ERRORS_SOURCE``)."""
 KIND_SOURCES: tuple[tuple[str, Iterable[FindingKind]], ...] = (
     (CATALOG_SOURCE, ENDPOINT_KINDS.values()),
     ("smtplab/diagnosis/domain_kinds.py", DOMAIN_KINDS),
@@ -65,7 +70,7 @@ def build_template() -> Catalog:
                        msgid_bugs_address="", charset="utf-8")
     for message, sources, comments in _finding_messages():
         template.add(message, locations=[(source, None) for source in sources], auto_comments=comments)
-    for path, message, comments in _template_messages():
+    for path, message, comments in [*_python_messages(), *_template_messages()]:
         template.add(message, locations=[(path, None)], auto_comments=comments)
     return template
 
@@ -74,7 +79,7 @@ def _finding_messages() -> Iterator[tuple[str, list[str], list[str]]]:
     """Yield each catalog text with the modules that define it and comments naming its users.
 
     A comment names a finding code and field, such as ``finding auth.none: title``.
-    Error labels have no comment.
+    Error class names have no comment.
     """
     sources: dict[str, list[str]] = {text: [] for text in messages()}
     users: dict[str, list[str]] = {text: [] for text in messages()}
@@ -87,9 +92,9 @@ def _finding_messages() -> Iterator[tuple[str, list[str], list[str]]]:
                 users[text].append(f"finding {kind.code}: {field}")
                 if source not in sources[text]:
                     sources[text].append(source)
-    for text in ERROR_LABELS.values():
-        if CATALOG_SOURCE not in sources[text]:
-            sources[text].append(CATALOG_SOURCE)
+    for text in ERROR_NAMES.values():
+        if ERRORS_SOURCE not in sources[text]:
+            sources[text].append(ERRORS_SOURCE)
     unlisted = [text for text, found in sources.items() if not found]
     if unlisted:
         raise RuntimeError(
@@ -98,6 +103,13 @@ def _finding_messages() -> Iterator[tuple[str, list[str], list[str]]]:
         )
     for text in sources:
         yield text, sources[text], users[text]
+
+
+def _python_messages() -> Iterator[tuple[str, str | tuple[str, ...], list[str]]]:
+    for relative in PYTHON_SOURCES:
+        extracted = extract_from_file("python", str(ROOT / relative), keywords={"N_": None})
+        for _line, message, comments, _context in extracted:
+            yield relative, message, list(comments)
 
 
 def _template_messages() -> Iterator[tuple[str, str | tuple[str, ...], list[str]]]:

@@ -11,6 +11,8 @@ import errno
 import ssl
 from enum import StrEnum
 
+from smtplab.i18n import N_
+
 
 class ErrorClass(StrEnum):
     """Why a probe step ended early."""
@@ -33,6 +35,29 @@ class ErrorClass(StrEnum):
     TLS_FAILED = "tls_failed"
     PLAINTEXT_ON_TLS_PORT = "plaintext_on_tls_port"
     TLS_ON_PLAIN_PORT = "tls_on_plain_port"
+
+
+ERROR_NAMES: dict[str, str] = {
+    ErrorClass.DNS_NXDOMAIN: N_("host name not found"),
+    ErrorClass.DNS_NO_ADDRESS: N_("no address record"),
+    ErrorClass.DNS_TIMEOUT: N_("DNS lookup timed out"),
+    ErrorClass.DNS_FAILURE: N_("DNS lookup failed"),
+    ErrorClass.REFUSED: N_("connection refused"),
+    ErrorClass.TIMEOUT: N_("timed out"),
+    ErrorClass.UNREACHABLE: N_("network unreachable"),
+    ErrorClass.RESET: N_("connection reset"),
+    ErrorClass.CLOSED: N_("connection closed"),
+    ErrorClass.REPLY_TIMEOUT: N_("no reply in time"),
+    ErrorClass.DEADLINE: N_("deadline exceeded"),
+    ErrorClass.PROTOCOL_ERROR: N_("protocol error"),
+    ErrorClass.GREETING_REJECTED: N_("greeting rejected"),
+    ErrorClass.SERVICE_UNAVAILABLE: N_("service unavailable"),
+    ErrorClass.STARTTLS_REJECTED: N_("STARTTLS rejected"),
+    ErrorClass.TLS_FAILED: N_("TLS failure"),
+    ErrorClass.PLAINTEXT_ON_TLS_PORT: N_("plaintext SMTP on a TLS port"),
+    ErrorClass.TLS_ON_PLAIN_PORT: N_("TLS on a plaintext port"),
+}
+"""Each error class in words, as an English message id (keys are the class values)."""
 
 
 class ProtocolError(Exception):

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from smtplab.diagnosis.domain_kinds import DOMAIN_KINDS
 from smtplab.diagnosis.kind import FindingKind
 from smtplab.diagnosis.severity import Severity
+from smtplab.errors import ERROR_NAMES
 from smtplab.i18n import N_
 
 CRIT, WARN, INFO, OK = Severity.CRITICAL, Severity.WARNING, Severity.INFO, Severity.OK
@@ -354,23 +355,12 @@ def kind(code: str) -> FindingKind:
         ) from None
 
 
-# Error classes as words for finding texts; a parameter with one of these values
-# is translated along with the text it fills.
-ERROR_LABELS: dict[str, str] = {
-    "refused": N_("connection refused"),
-    "timeout": N_("timed out"),
-    "unreachable": N_("network unreachable"),
-    "reset": N_("connection reset"),
-    "closed": N_("connection closed"),
-    "reply_timeout": N_("no reply in time"),
-    "deadline": N_("deadline exceeded"),
-    "protocol_error": N_("protocol error"),
-    "tls_failed": N_("TLS failure"),
-}
-
-
 def messages() -> list[str]:
-    """Return every translatable text of the catalog, in order, each once."""
+    """Return every translatable text of the catalog, in order, each once.
+
+    The error class names (``smtplab.errors.ERROR_NAMES``) are included: a finding
+    parameter with one of these values is translated along with the text it fills.
+    """
     texts = [text for entry in KINDS.values() for text in entry.texts()]
-    texts.extend(ERROR_LABELS.values())
+    texts.extend(ERROR_NAMES.values())
     return list(dict.fromkeys(texts))

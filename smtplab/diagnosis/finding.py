@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from smtplab.diagnosis.catalog import ERROR_LABELS, FindingKind, kind
+from smtplab.diagnosis.catalog import FindingKind, kind
 from smtplab.diagnosis.severity import Severity
+from smtplab.errors import ERROR_NAMES
 from smtplab.i18n import gettext_for, render
 
-_LABELS = frozenset(ERROR_LABELS.values())
+_LABELS = frozenset(ERROR_NAMES.values())
 
 
 @dataclass(frozen=True)

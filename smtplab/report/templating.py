@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from smtplab.i18n import check_language, locale_name, translations
 from smtplab.protocol.sasl import SUPPORTED_MECHANISMS
+from smtplab.report.words import Phrases
 
 TEMPLATE_PACKAGE = ("smtplab.report", "templates")
 EXTENSIONS = ["jinja2.ext.i18n"]
@@ -25,7 +26,10 @@ MASK = "********"
 
 
 def environment(lang: str, *, html: bool) -> jinja2.Environment:
-    """Build an environment that renders in ``lang``. ``html`` turns on autoescaping and HTML filters."""
+    """Build an environment that renders in ``lang``. ``html`` turns on autoescaping and HTML filters.
+
+    The globals ``error_name`` and ``step_name`` name error classes and protocol steps in ``lang``.
+    """
     check_language(lang)
     env = jinja2.Environment(
         loader=jinja2.PackageLoader(*TEMPLATE_PACKAGE),
@@ -40,7 +44,14 @@ def environment(lang: str, *, html: bool) -> jinja2.Environment:
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(_common_filters(lang))
     env.filters.update(_html_filters() if html else _markdown_filters())
-    env.globals.update(lang=lang, mask=MASK, supported_mechanisms=SUPPORTED_MECHANISMS)
+    phrases = Phrases(lang)
+    env.globals.update(
+        lang=lang,
+        mask=MASK,
+        supported_mechanisms=SUPPORTED_MECHANISMS,
+        error_name=phrases.error_name,
+        step_name=phrases.step_name,
+    )
     return env
 
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from smtplab.diagnosis.catalog import ERROR_LABELS
 from smtplab.diagnosis.context import HostContext
 from smtplab.diagnosis.evidence import error_line, step_lines
 from smtplab.diagnosis.finding import Finding
 from smtplab.diagnosis.rules.base import at
+from smtplab.errors import ERROR_NAMES
 
 OBSOLETE_VERSIONS = ("SSLv3", "TLSv1", "TLSv1.1")
 WEAK_CIPHER_MARKS = ("RC4", "3DES", "DES-CBC", "NULL", "EXPORT", "MD5", "anon")
 
 
 def _label(error: str | None) -> str:
-    return ERROR_LABELS.get(error or "", error or "-")
+    return ERROR_NAMES.get(error or "", error or "-")
 
 
 def starttls_missing(context: HostContext) -> Iterator[Finding]:
