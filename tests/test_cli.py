@@ -94,14 +94,19 @@ def test_usage_errors(args: list[str], message: str, capsys: pytest.CaptureFixtu
     assert message in capsys.readouterr().err
 
 
-def test_demo_command(tmp_path: Path) -> None:
+def _run_demo(output: Path, *options: str) -> str:
     completed = subprocess.run(
-        [sys.executable, "-m", "smtplab.cli", "demo", "--output", str(tmp_path)],
+        [sys.executable, "-m", "smtplab.cli", "demo", "--output", str(output), *options],
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert completed.returncode == 0, completed.stderr
-    output = completed.stdout
-    broken, healthy = output.split("== smtp.healthy.test")
+    return completed.stdout
+
+
+def test_demo_command(tmp_path: Path) -> None:
+    output = _run_demo(tmp_path)
+    servers = output.split("smtplab demo: the mail posture of the two lab domains")[0]
+    broken, healthy = servers.split("== smtp.healthy.test")
     assert "No port offers AUTH, before or after STARTTLS" in broken
     assert "failed: connection reset" in broken
     assert "offers AUTH only after STARTTLS (correct)" in healthy
@@ -109,6 +114,37 @@ def test_demo_command(tmp_path: Path) -> None:
     report = tmp_path / "smtplab-demo-report.md"
     assert f"report written to {report}" in output
     assert "# SMTP diagnosis: mx.shop.test" in report.read_text()
+
+
+def test_demo_domain_posture(tmp_path: Path) -> None:
+    output = _run_demo(tmp_path)
+    domains = output.split("smtplab demo: the mail posture of the two lab domains")[1]
+    shop, healthy = domains.split("== healthy.test")
+    markdown = (tmp_path / "smtplab-demo-report.md").read_text()
+    page = (tmp_path / "smtplab-demo-report.html").read_text()
+    shop_section = markdown.split("## Mail posture of shop.test")[1].split("## Mail posture of")[0]
+    healthy_section = markdown.split("## Mail posture of healthy.test")[1]
+
+    assert "== shop.test: 3 critical" in shop
+    assert ": 0 critical" in healthy
+    assert markdown.index("# SMTP diagnosis: smtp.healthy.test") < markdown.index("## Mail posture of")
+    for code in ("domain.mta_sts_mx_mismatch", "domain.tlsa_mismatch", "domain.spf_not_strict"):
+        assert code in shop_section
+        assert code in page
+    for code in ("domain.spf_ok", "domain.dmarc_enforced", "domain.mta_sts_enforced", "domain.tlsa_match"):
+        assert code in healthy_section
+    assert page.index('<article class="report" id="domains">') < page.index("</main>")
+    assert page.count("<html") == 1
+
+
+def test_demo_domain_sections_follow_language(tmp_path: Path) -> None:
+    output = _run_demo(tmp_path, "--lang", "zh-CN")
+    markdown = (tmp_path / "smtplab-demo-report.md").read_text()
+    page = (tmp_path / "smtplab-demo-report.html").read_text()
+
+    assert "== shop.test: 3 critical" in output  # the terminal log stays English
+    assert "## shop.test 的邮件安全状况" in markdown
+    assert "healthy.test 的邮件安全状况" in page
 
 
 @pytest.mark.parametrize(

@@ -331,7 +331,11 @@ def test_cli_json_and_html(
     assert document["domain"] == "good.test"
     assert {"mx", "records", "spf", "dmarc", "dkim", "mta_sts", "tlsa", "findings"} <= set(document["frames"])
     assert document["frames"]["mta_sts"][0]["passes"] is True
-    assert report.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    page = report.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<style>" in page
+    assert ".finding.critical" in page
+    assert '<section class="domain-posture">' in page
 
 
 def test_cli_rejects_unknown_report_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -24,6 +24,9 @@ KERNEL_NAME = "smtplab-test"
 # Generous: each notebook takes about 5 s on a 2-core machine, most of it kernel start
 # and imports.
 CELL_TIMEOUT_SECONDS = 120
+# The parameters every notebook's parameters cell must define, unless listed here.
+SERVER_PARAMETERS = ("target_hosts", "ports", "password_env", "language")
+PARAMETERS = {"04-domain-posture": ("target_domains", "nameserver", "selectors", "language")}
 
 
 @pytest.fixture(scope="module")
@@ -85,13 +88,18 @@ def test_notebook_committed_without_outputs(path: Path) -> None:
     assert all(cell.execution_count is None for cell in code_cells)
     tagged = [cell for cell in code_cells if "parameters" in cell.metadata.get("tags", [])]
     assert len(tagged) == 1
-    for name in ("target_hosts", "ports", "password_env", "language"):
+    for name in PARAMETERS.get(path.stem, SERVER_PARAMETERS):
         assert f"{name} = " in tagged[0].source
 
 
 def test_notebooks_all_covered() -> None:
     names = {path.stem for path in NOTEBOOKS.glob("*.ipynb")}
-    assert names == {"01-investigate-one-server", "02-compare-servers", "03-shareable-report"}
+    assert names == {
+        "01-investigate-one-server",
+        "02-compare-servers",
+        "03-shareable-report",
+        "04-domain-posture",
+    }
 
 
 def test_investigate_one_server(kernel_name: str, tmp_path: Path) -> None:
@@ -144,3 +152,19 @@ def test_shareable_report(kernel_name: str, tmp_path: Path) -> None:
     assert "mx.shop.test" in markdown
     if hasattr(ProbeResult, "to_html"):
         assert "mx.shop.test" in (reports / "lab-smtplab.html").read_text(encoding="utf-8")
+
+
+def test_domain_posture(kernel_name: str, tmp_path: Path) -> None:
+    notebook = execute("04-domain-posture", kernel_name, tmp_path, language="zh-CN")
+    types = output_types(notebook)
+    text = text_of(notebook)
+
+    assert "stderr" not in types
+    assert types["text/html"] >= 20  # seven frames per domain, two comparisons, four report sections
+    assert "<DomainPosture shop.test: mx.shop.test; " in text
+    assert "<DomainPosture healthy.test: smtp.healthy.test; " in text
+    for code in ("domain.mta_sts_mx_mismatch", "domain.tlsa_mismatch", "domain.spf_ok", "domain.tlsa_match"):
+        assert code in text
+    assert '<section class="domain-posture">' in text
+    assert "Mail posture of shop.test" in text  # the English report section
+    assert "shop.test 的邮件安全状况" in text  # the Chinese report section

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -161,12 +160,9 @@ def _render(posture: Any, form: str, lang: str) -> str:
 
 
 def _write_report(posture: Any, path: Path, lang: str) -> None:
+    from smtplab.domain.report import to_html_page
+
     if path.suffix.lower() == ".md":
         path.write_text(posture.to_markdown(lang), encoding="utf-8")
-        return
-    title = escape(posture.domain)
-    page = (
-        f'<!DOCTYPE html>\n<html lang="{lang}">\n<head><meta charset="utf-8"><title>{title}</title></head>\n'
-        f"<body>\n{posture.to_html(lang)}</body>\n</html>\n"
-    )
-    path.write_text(page, encoding="utf-8")
+    else:
+        path.write_text(to_html_page(posture, lang), encoding="utf-8")

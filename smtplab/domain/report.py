@@ -6,6 +6,8 @@ gettext, ``%(name)s`` placeholders) and translated through ``smtplab.i18n``.
 
 from __future__ import annotations
 
+from html import escape
+from importlib import resources
 from typing import Any
 
 import jinja2
@@ -26,6 +28,18 @@ def to_markdown(posture: DomainPosture, lang: str = "en") -> str:
 def to_html(posture: DomainPosture, lang: str = "en") -> str:
     """Render the same section as an HTML ``<section>`` element, without a page around it."""
     return _environment(lang, html=True).get_template("domain.html.j2").render(_context(posture, lang))
+
+
+def to_html_page(posture: DomainPosture, lang: str = "en") -> str:
+    """Render a whole HTML document around the section, styled like the server report."""
+    css = (resources.files("smtplab.report") / "templates" / "report.css").read_text(encoding="utf-8")
+    title = escape(translations(lang).gettext("Mail posture of %(domain)s") % {"domain": posture.domain})
+    return (
+        f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{title}</title>\n<style>\n{css}</style>\n</head>\n<body>\n<main>\n"
+        f'<article class="report">\n{to_html(posture, lang)}</article>\n</main>\n</body>\n</html>\n'
+    )
 
 
 def _environment(lang: str, *, html: bool) -> jinja2.Environment:

@@ -1,4 +1,5 @@
-"""Declarative description of one lab mail server: names, listeners and SMTP behaviour."""
+"""Declarative description of one lab mail server: names, listeners, SMTP behaviour and the
+mail records of its domain."""
 
 from __future__ import annotations
 
@@ -28,6 +29,38 @@ class ListenerProfile:
     reset_on_client_data: bool = False
 
 
+class TlsaKey(StrEnum):
+    """The public key whose SHA-256 digest the MX host's TLSA record carries."""
+
+    CURRENT = "current"  # the key of the certificate the server presents
+    REPLACED = "replaced"  # a key the server no longer uses, as after a certificate change
+
+
+@dataclass(frozen=True, kw_only=True)
+class MailPosture:
+    """The records that a profile's mail domain publishes for the domain checks.
+
+    ``spf``, ``dmarc`` and ``tlsrpt`` are the TXT texts of the domain, of ``_dmarc`` and of
+    ``_smtp._tls``. The MTA-STS policy file has mode ``mta_sts_mode``, the MX patterns
+    ``mta_sts_mx`` and ``mta_sts_max_age`` in seconds. The DKIM record under
+    ``dkim_selector`` carries a new RSA key of ``dkim_rsa_bits`` on every lab start. The
+    TLSA record of the MX host on port 25 is DANE-EE, SPKI, SHA-256 (``3 1 1``) of the key
+    that ``tlsa_key`` names. ``description`` is one sentence on what the records get
+    right or wrong.
+    """
+
+    description: str
+    spf: str
+    dmarc: str
+    tlsrpt: str
+    mta_sts_mode: str
+    mta_sts_mx: tuple[str, ...]
+    mta_sts_max_age: int
+    dkim_selector: str
+    dkim_rsa_bits: int
+    tlsa_key: TlsaKey
+
+
 @dataclass(frozen=True, kw_only=True)
 class ServerProfile:
     """Everything the lab needs to build, name and resolve one SMTP server.
@@ -52,6 +85,9 @@ class ServerProfile:
     ``relay_denied_reply`` is the RCPT reply for an address outside ``local_domains``
     when relaying is not allowed. ``{address}`` is replaced by the recipient address.
     Authenticated clients may relay only when ``relay_when_authenticated`` is true.
+
+    ``posture`` is what ``mail_domain`` publishes beyond its MX record, or None for
+    nothing more.
     """
 
     name: str
@@ -68,3 +104,4 @@ class ServerProfile:
     relay_denied_reply: str
     relay_when_authenticated: bool = False
     username: str | None = None
+    posture: MailPosture | None = None

@@ -6,7 +6,7 @@ No function here touches a socket, so the response logic is testable on its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import dns.flags
@@ -14,14 +14,19 @@ import dns.message
 import dns.name
 import dns.opcode
 import dns.rcode
+import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.ANY.TXT
 import dns.reversename
 import dns.rrset
 
+from .posture import PostureKeys, posture_records
 from .profile import ServerProfile
 
 TTL = 300
+# Maximum length of one character-string in a TXT record (RFC 1035 section 3.3).
+MAX_STRING_BYTES = 255
 
 # The lab is authoritative for these zones only. A name outside them gets REFUSED, so the
 # responder can never act as a resolver for real domains.
@@ -37,32 +42,46 @@ RecordKey = tuple[dns.name.Name, dns.rdatatype.RdataType]
 class Zone:
     """Resource record sets keyed by owner name and type.
 
-    ``names`` contains every owner name, so that a name with records of other types
-    gets NOERROR with an empty answer section (NODATA) rather than NXDOMAIN.
+    ``names`` contains every owner name and every name between an owner and its zone
+    origin, so that such a name without records of the requested type gets NOERROR with
+    an empty answer section (NODATA) rather than NXDOMAIN.
     """
 
     records: dict[RecordKey, dns.rrset.RRset]
     names: frozenset[dns.name.Name]
 
 
-def build_zone(profiles: Iterable[ServerProfile]) -> Zone:
-    """Build the A, PTR and MX records of the given server profiles."""
-    rdata_texts: dict[tuple[str, str], list[str]] = {}
+def build_zone(
+    profiles: Iterable[ServerProfile], keys: Mapping[str, PostureKeys] | None = None
+) -> Zone:
+    """Build the A, PTR and MX records of the given server profiles, the mail posture
+    records of each profile whose name is in ``keys``, and the SOA record of each zone.
+
+    Raises ValueError for a record outside the lab zones.
+    """
+    keys = keys or {}
+    entries: list[tuple[str, str, str]] = []
     for profile in profiles:
         host = _absolute(profile.host)
         reverse = dns.reversename.from_address(profile.address).to_text()
-        rdata_texts.setdefault((host, "A"), []).append(profile.address)
-        rdata_texts.setdefault((reverse, "PTR"), []).append(host)
-        rdata_texts.setdefault((_absolute(profile.mail_domain), "MX"), []).append(f"10 {host}")
+        entries.append((host, "A", profile.address))
+        entries.append((reverse, "PTR", host))
+        entries.append((_absolute(profile.mail_domain), "MX", f"10 {host}"))
+        if profile.name in keys:
+            entries.extend(posture_records(profile, keys[profile.name]))
 
-    records: dict[RecordKey, dns.rrset.RRset] = {}
-    for (owner, rdtype), texts in rdata_texts.items():
-        rrset = dns.rrset.from_text_list(owner, TTL, "IN", rdtype, texts)
-        _check_in_origins(rrset.name)
-        records[(rrset.name, rrset.rdtype)] = rrset
+    rdatas: dict[RecordKey, list[dns.rdata.Rdata]] = {}
+    for owner, rdtype, value in entries:
+        name = dns.name.from_text(_absolute(owner))
+        _check_in_origins(name)
+        rdata = _rdata(rdtype, value)
+        rdatas.setdefault((name, rdata.rdtype), []).append(rdata)
 
-    names = frozenset(name for name, _ in records)
-    return Zone(records=records, names=names)
+    records = {key: dns.rrset.from_rdata_list(key[0], TTL, items) for key, items in rdatas.items()}
+    for origin in ORIGINS:
+        if any(name.is_subdomain(origin) for name, _ in records):
+            records[(origin, dns.rdatatype.SOA)] = _soa(origin)
+    return Zone(records=records, names=_existing_names(name for name, _ in records))
 
 
 def answer_query(query: dns.message.Message, zone: Zone) -> dns.message.Message:
@@ -74,6 +93,11 @@ def answer_query(query: dns.message.Message, zone: Zone) -> dns.message.Message:
     """
     response = dns.message.make_response(query)
     response.flags &= ~dns.flags.RA
+    # The response copies the DO bit of the query (RFC 3225 section 3). The AD flag stays
+    # clear because the zone is not signed, so no answer is authentic (RFC 4035 section
+    # 3.1.6).
+    if query.edns >= 0 and query.ednsflags & dns.flags.DO:
+        response.want_dnssec(True)
 
     if query.opcode() != dns.opcode.QUERY:
         response.set_rcode(dns.rcode.NOTIMP)
@@ -107,9 +131,45 @@ def _find_origin(name: dns.name.Name) -> dns.name.Name | None:
 
 
 def _soa(origin: dns.name.Name) -> dns.rrset.RRset:
-    """Build the SOA record that a negative response carries (RFC 2308 section 3)."""
+    """Build the zone's SOA record, which negative responses carry too (RFC 2308 section 3)."""
     rdata = f"ns.lab.test. hostmaster.lab.test. 1 3600 600 86400 {TTL}"
     return dns.rrset.from_text(origin, TTL, "IN", "SOA", rdata)
+
+
+def _existing_names(owners: Iterable[dns.name.Name]) -> frozenset[dns.name.Name]:
+    """Return the owner names and every name between each one and its zone origin.
+
+    A name without records but with names below it, such as ``_tcp.smtp.healthy.test``,
+    exists and gets NODATA rather than NXDOMAIN (RFC 8020).
+    """
+    names: set[dns.name.Name] = set()
+    for owner in owners:
+        origin = _find_origin(owner)
+        assert origin is not None, "build_zone checks that every owner is in a lab zone"
+        name = owner
+        while name != origin:
+            names.add(name)
+            name = name.parent()
+        names.add(origin)
+    return frozenset(names)
+
+
+def _rdata(rdtype: str, value: str) -> dns.rdata.Rdata:
+    if rdtype == "TXT":
+        return txt_rdata(value)
+    return dns.rdata.from_text(dns.rdataclass.IN, rdtype, value)
+
+
+def txt_rdata(text: str) -> dns.rdata.Rdata:
+    """Build a TXT record whose strings hold ``text`` in chunks of at most 255 bytes.
+
+    A character-string has a one-byte length (RFC 1035 section 3.3), so a longer text
+    such as a DKIM key needs several strings, which SPF and DKIM readers join without a
+    separator (RFC 7208 section 3.3, RFC 6376 section 3.6.2.2).
+    """
+    data = text.encode("utf-8")
+    chunks = [data[start : start + MAX_STRING_BYTES] for start in range(0, len(data), MAX_STRING_BYTES)]
+    return dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, dns.rdatatype.TXT, chunks or [b""])
 
 
 def _absolute(name: str) -> str:

@@ -17,8 +17,9 @@ from smtplab.report.words import Phrases
 if TYPE_CHECKING:
     from smtplab.result import ProbeResult
 
-_MARKS = {Severity.CRITICAL: "[!!]", Severity.WARNING: "[! ]", Severity.INFO: "[i ]",
+SEVERITY_MARKS = {Severity.CRITICAL: "[!!]", Severity.WARNING: "[! ]", Severity.INFO: "[i ]",
           Severity.OK: "[ok]"}
+"""The mark before a finding's title in a terminal summary, by severity."""
 
 
 def render_summary(result: ProbeResult, lang: str = "en") -> str:
@@ -35,7 +36,7 @@ def render_summary(result: ProbeResult, lang: str = "en") -> str:
                 lines.append("   " + _endpoint_line(item, phrases))
         for finding in result.finding_list:
             if finding.host == host.host:
-                lines.append(f"   {_MARKS[finding.severity]} {finding.title(lang)}")
+                lines.append(f"   {SEVERITY_MARKS[finding.severity]} {finding.title(lang)}")
     return "\n".join(lines)
 
 
