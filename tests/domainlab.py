@@ -27,8 +27,10 @@ TESTING_POLICY = "version: STSv1\nmode: testing\nmx: *.healthy.test\nmax_age: 60
 NONE_POLICY = "version: STSv1\nmode: none\nmx: smtp.healthy.test\nmax_age: 604800\n"
 # No mode line: RFC 8461 section 3.2 requires it.
 INVALID_POLICY = "version: STSv1\nmx: smtp.healthy.test\nmax_age: 604800\n"
-# The only MX listed has nothing listening, so no STARTTLS can happen there.
-CLOSED_POLICY = "version: STSv1\nmode: enforce\nmx: mx.unreach.test\nmax_age: 604800\n"
+# The first MX listed has nothing listening, so no STARTTLS can happen there.
+CLOSED_POLICY = "version: STSv1\nmode: enforce\nmx: mx.unreach.test\nmx: smtp.healthy.test\nmax_age: 604800\n"
+# The domain's only MX has nothing listening.
+ALL_CLOSED_POLICY = "version: STSv1\nmode: enforce\nmx: mx.allclosed.test\nmax_age: 604800\n"
 
 POLICIES = {
     "mta-sts.good.test": Reply(GOOD_POLICY),
@@ -38,6 +40,7 @@ POLICIES = {
     "mta-sts.stsnone.test": Reply(NONE_POLICY),
     "mta-sts.stsinvalid.test": Reply(INVALID_POLICY),
     "mta-sts.stsclosed.test": Reply(CLOSED_POLICY),
+    "mta-sts.allclosed.test": Reply(ALL_CLOSED_POLICY),
     "mta-sts.ststesting.test": Reply(TESTING_POLICY),
 }
 
@@ -114,6 +117,7 @@ def running_domain_lab(lab: Lab) -> Iterator[DomainLab]:
         "mx.shop.test": broken.endpoints[0],
         "fallback.test": healthy.endpoints[0],
         "mx.signed.test": healthy.endpoints[0],
+        "mx.signedwrong.test": healthy.endpoints[0],
         "mx.tlsabad.test": healthy.endpoints[0],
         "mx.dane.test": healthy.endpoints[0],
         "mx.daneroot.test": healthy.endpoints[0],

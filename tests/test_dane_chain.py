@@ -152,7 +152,7 @@ def test_dane_ta_full_key_of_root(dane_root: DomainPosture) -> None:
 
 
 def test_dane_ta_mismatch(dane_wrong: DomainPosture) -> None:
-    item = finding(dane_wrong, "domain.tlsa_mismatch", "mx.danewrong.test")
+    item = finding(dane_wrong, "domain.tlsa_mismatch_unsigned", "mx.danewrong.test")
     assert item.params["address"] == "127.0.0.3"
     assert not {"domain.tlsa_match", "domain.tlsa_unverifiable"} & codes(dane_wrong)
     verdicts = dict(zip(dane_wrong.tlsa["label"], dane_wrong.tlsa["verdict"].astype(str), strict=True))

@@ -51,6 +51,10 @@ BROKEN = Probe("broken.test", ("old", "gone", "bad", "nope"))
 DKIM = Probe("dkimcases.test", ("short", "testing", "strict"))
 
 CASES = [
+    # The domain and its lookups
+    Case("nxdomain", Probe("nonexistent.test"), Probe("records.test")),
+    # The test unbound refuses every name outside its zones, so this lookup fails on loopback.
+    Case("dns_failed", Probe("outside.example"), GOOD),
     # MX and reverse DNS
     Case("null_mx", Probe("nullmx.test"), Probe("nullmixed.test")),
     Case("null_mx_mixed", Probe("nullmixed.test"), Probe("nullmx.test")),
@@ -106,7 +110,7 @@ CASES = [
     Case("mta_sts_mode_none", Probe("stsnone.test"), Probe("ststesting.test")),
     Case("mta_sts_max_age_short", BROKEN, GOOD),
     Case("mta_sts_mx_mismatch", BROKEN, GOOD, subject="mx.shop.test"),
-    Case("mta_sts_no_starttls", Probe("stsclosed.test"), GOOD),
+    Case("mta_sts_no_starttls", Probe("stsclosed.test"), Probe("allclosed.test")),
     Case("mta_sts_cert_mismatch", BROKEN, GOOD),
     Case("mta_sts_cert_untrusted", dataclasses.replace(GOOD, untrusted=True), GOOD),
     Case("mta_sts_name_outside_policy", BROKEN, GOOD),
@@ -121,11 +125,12 @@ CASES = [
     Case("tlsa_not_validated", GOOD, Probe("signed.test")),
     Case("tlsa_invalid", Probe("tlsabad.test"), GOOD),
     Case("tlsa_pkix_usage", BROKEN, GOOD),
-    Case("tlsa_no_tls", Probe("tlsaclosed.test"), GOOD),
+    Case("tlsa_no_tls", Probe("tlsaclosed.test"), Probe("allclosed.test")),
     Case("tlsa_not_checked", Probe("noaddr.test"), GOOD),
     Case("tlsa_unverifiable", dataclasses.replace(GOOD, chainless=True), GOOD),
-    Case("tlsa_match", GOOD, Probe("tlsaclosed.test")),
-    Case("tlsa_mismatch", BROKEN, GOOD),
+    Case("tlsa_match", GOOD, Probe("allclosed.test")),
+    Case("tlsa_mismatch", Probe("signedwrong.test"), Probe("signed.test")),
+    Case("tlsa_mismatch_unsigned", BROKEN, Probe("signedwrong.test")),
     Case("tlsa_ta_name_mismatch", Probe("dane.test"), GOOD),
     # Submission
     Case("submission_srv_missing", Probe("records.test", submission=True), GOOD),

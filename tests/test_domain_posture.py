@@ -124,7 +124,7 @@ def test_mta_sts_policy_misses_an_mx(broken: DomainPosture) -> None:
 
 
 def test_tlsa_not_matching_certificate(broken: DomainPosture) -> None:
-    item = finding(broken, "domain.tlsa_mismatch", "mx.shop.test")
+    item = finding(broken, "domain.tlsa_mismatch_unsigned", "mx.shop.test")
     assert item.params["address"] == "127.0.0.2"
     assert "domain.tlsa_pkix_usage" in codes(broken, "mx.shop.test")
     assert "domain.tlsa_match" in codes(broken, "smtp.healthy.test")
@@ -252,7 +252,7 @@ def test_markdown_and_html_sections(broken: DomainPosture) -> None:
     markdown = broken.to_markdown("en")
     html = broken.to_html("zh-CN")
     assert "broken.test" in markdown
-    assert "domain.tlsa_mismatch" in markdown
+    assert "domain.tlsa_mismatch_unsigned" in markdown
     assert "mx.shop.test" in markdown
     assert "<section" in html
     assert "domain.dmarc_multiple" in html

@@ -611,7 +611,7 @@ def test_healthy_domain_frames(healthy_posture: DomainPosture) -> None:
         ("domain.tlsrpt_invalid", "shop.test"),
         ("domain.mta_sts_mx_mismatch", "mx.shop.test"),
         ("domain.mta_sts_cert_mismatch", "mx.shop.test"),
-        ("domain.tlsa_mismatch", "mx.shop.test"),
+        ("domain.tlsa_mismatch_unsigned", "mx.shop.test"),
     ],
 )
 def test_broken_domain_planted_mistake(broken_posture: DomainPosture, code: str, subject: str) -> None:

@@ -27,6 +27,29 @@ _MTA_STS_TLS_EXIM = N_(
 
 _MX_KINDS = (
     FindingKind(
+        "domain.nxdomain",
+        CRIT,
+        N_("{domain} does not exist"),
+        N_(
+            "The DNS answers NXDOMAIN for {domain}, so it has no records at all and mail to it "
+            "bounces. No other check applies."
+        ),
+        N_("Check the spelling, or register and delegate the domain before using it for mail."),
+    ),
+    FindingKind(
+        "domain.dns_failed",
+        CRIT,
+        N_("DNS lookups for {domain} failed"),
+        N_(
+            "{count} lookups got no usable answer: {failures}. The checks that need them were "
+            "skipped. Senders whose resolvers fail the same way cannot deliver mail."
+        ),
+        N_(
+            "Check the domain's name servers (all of them answer, DNSSEC signatures are valid) and "
+            "the resolver this probe used; then probe again."
+        ),
+    ),
+    FindingKind(
         "domain.null_mx",
         INFO,
         N_("{domain} publishes a null MX and accepts no mail"),
@@ -92,7 +115,11 @@ _MX_KINDS = (
             "Every MX endpoint failed: {errors}. Mail to the domain stays in senders' queues and "
             "bounces after some days."
         ),
-        N_("Check that the mail server runs and that port 25 is open to the internet."),
+        N_(
+            "Check that the mail server runs and that port 25 is open to the internet. Many ISPs "
+            "and cloud networks block outgoing port 25: if the probe ran from such a network, "
+            "probe again from another one before changing the server."
+        ),
         postfix=N_("Check inet_interfaces in main.cf and the smtp service in master.cf."),
         exim=N_("Check daemon_smtp_ports and local_interfaces."),
     ),
@@ -283,8 +310,11 @@ _DMARC_KINDS = (
         "domain.dmarc_none_policy",
         WARN,
         N_("DMARC policy of {domain} is p=none"),
-        N_("Receivers report forged mail but deliver it as usual."),
-        N_("After checking the aggregate reports, move to p=quarantine and then p=reject."),
+        N_("Receivers deliver mail that fails DMARC as usual: p=none asks them for no action."),
+        N_(
+            "Collect aggregate reports (rua=mailto:...) until every legitimate sender passes, then "
+            "move to p=quarantine and then p=reject."
+        ),
     ),
     FindingKind(
         "domain.dmarc_sp_none",
@@ -405,9 +435,12 @@ _MTA_STS_KINDS = (
     ),
     FindingKind(
         "domain.mta_sts_policy_unavailable",
-        CRIT,
+        WARN,
         N_("The MTA-STS policy of {domain} cannot be fetched"),
-        N_("{url}: {status}, {detail}. The TXT record announces a policy that senders cannot read."),
+        N_(
+            "{url}: {status}, {detail}. The TXT record announces a policy that senders cannot read, "
+            "so those without a cached copy deliver as if there were no MTA-STS (RFC 8461 section 5)."
+        ),
         N_(
             "Serve the policy over HTTPS with a valid certificate for mta-sts.{domain}, status 200 and "
             "Content-Type text/plain, without redirects."
@@ -550,6 +583,20 @@ _TLS_KINDS = (
         N_(
             "Issue the MX certificate with {mx} as a subject alternative name, or publish a "
             "DANE-EE record (3 1 1) of the server's key, which senders match without a name check."
+        ),
+    ),
+    FindingKind(
+        "domain.tlsa_mismatch_unsigned",
+        WARN,
+        N_("TLSA records of {mx} do not match its certificate, and the zone is not signed"),
+        N_(
+            "No record of {name} matches the certificate chain presented on port 25 at {address}: "
+            "{records}. Senders ignore TLSA records that are not DNSSEC-validated, so mail flows "
+            "today, but DANE senders will refuse to deliver once the zone is signed."
+        ),
+        N_(
+            'Publish TLSA records for the certificate now in use (for example "3 1 1" with the SHA-256 '
+            "of its public key) before signing the zone, or remove the stale records."
         ),
     ),
     FindingKind(

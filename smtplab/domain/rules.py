@@ -17,12 +17,48 @@ from smtplab.domain.spf import LOOKUP_LIMIT, VOID_LOOKUP_LIMIT
 Findings = Iterator[DomainFinding]
 
 
+FAILED_STATUSES = ("timeout", "servfail", "error")
+"""DNS response statuses that say nothing about the records, because the lookup itself failed."""
+
+
 def judge(posture: DomainPosture) -> list[DomainFinding]:
-    """Run every rule and sort the findings, the most urgent first."""
+    """Run every rule and sort the findings, the most urgent first.
+
+    A domain that does not exist gets that one finding. A record whose lookup failed is
+    not reported missing: ``domain.dns_failed`` names the failed lookups instead.
+    """
+    if _nonexistent(posture):
+        return [DomainFinding("domain.nxdomain", posture.domain, {"domain": posture.domain},
+                              (_answer_line(posture.mx_set.answer),))]
     found: list[DomainFinding] = []
-    for rule in (_mx, _reverse, _dnssec, _spf, _dmarc, _dkim, _mta_sts, _tlsrpt, _dane, _submission):
+    rules = (_dns_failures, _mx, _reverse, _dnssec, _spf, _dmarc, _dkim, _mta_sts, _tlsrpt, _dane)
+    for rule in (*rules, _submission):
         found.extend(rule(posture))
     return sorted(found, key=lambda item: item.severity.rank)
+
+
+def _failed(answer: DnsAnswer | None) -> bool:
+    return answer is not None and answer.status in FAILED_STATUSES
+
+
+def _nonexistent(posture: DomainPosture) -> bool:
+    # RFC 8020: below a name that is NXDOMAIN nothing exists either, so no record can help.
+    mx_set = posture.mx_set
+    return mx_set.answer.status == "nxdomain" and all(
+        answer.status == "nxdomain" for answer in mx_set.address_answers
+    )
+
+
+def _dns_failures(posture: DomainPosture) -> Findings:
+    failed = [answer for answer in posture.answers if _failed(answer)]
+    if failed:
+        failures = "; ".join(f"{answer.rdtype} {answer.name}: {answer.status}" for answer in failed)
+        yield DomainFinding(
+            "domain.dns_failed",
+            posture.domain,
+            {"domain": posture.domain, "count": len(failed), "failures": failures},
+            tuple(_answer_line(answer) for answer in failed),
+        )
 
 
 def _answer_line(answer: DnsAnswer) -> str:
@@ -56,7 +92,7 @@ def _mx(posture: DomainPosture) -> Findings:
         yield DomainFinding(
             "domain.no_mx_fallback_a", domain, {"domain": domain, "addresses": addresses}, lines
         )
-    elif not mx_set.hosts and not mx_set.ip_literals:
+    elif not mx_set.hosts and not mx_set.ip_literals and not _mail_host_lookup_failed(posture):
         status = ", ".join(answer.status for answer in mx_set.address_answers) or mx_set.answer.status
         yield DomainFinding(
             "domain.no_mail_host",
@@ -79,10 +115,21 @@ def _mx(posture: DomainPosture) -> Findings:
     yield from _unreachable(posture)
 
 
-def _unreachable(posture: DomainPosture) -> Findings:
+def _mail_host_lookup_failed(posture: DomainPosture) -> bool:
+    mx_set = posture.mx_set
+    return _failed(mx_set.answer) or any(_failed(answer) for answer in mx_set.address_answers)
+
+
+def _none_reachable(posture: DomainPosture) -> bool:
+    """True when MX endpoints were probed and none completed an SMTP session."""
     endpoints = [item for item in posture.mx_endpoints if item.view is not None]
-    if not endpoints or any(item.view is not None and item.view.ehlo for item in endpoints):
+    return bool(endpoints) and not any(item.view is not None and item.view.ehlo for item in endpoints)
+
+
+def _unreachable(posture: DomainPosture) -> Findings:
+    if not _none_reachable(posture):
         return
+    endpoints = [item for item in posture.mx_endpoints if item.view is not None]
     errors = "; ".join(f"{item.mx} [{item.address}]: {item.failure}" for item in endpoints)
     yield DomainFinding("domain.mx_unreachable", posture.domain, {"domain": posture.domain, "errors": errors})
 
@@ -123,6 +170,8 @@ def _spf(posture: DomainPosture) -> Findings:
     root = spf.root
     params = {"domain": domain}
     if root is None or not root.records:
+        if root is not None and _failed(root.answer):
+            return
         yield DomainFinding(
             "domain.spf_missing", domain, params, (_answer_line(root.answer),) if root and root.answer else ()
         )
@@ -210,6 +259,8 @@ def _dmarc(posture: DomainPosture) -> Findings:
     answer = lookup.org_answer if lookup.inherited and lookup.org_answer else lookup.answer
     evidence = _txt_lines(answer, lookup.records)
     if not lookup.records:
+        if _failed(lookup.answer) or _failed(lookup.org_answer):
+            return
         lines = [_answer_line(lookup.answer)]
         if lookup.org_answer is not None:
             lines.append(_answer_line(lookup.org_answer))
@@ -280,6 +331,8 @@ def _dkim(posture: DomainPosture) -> Findings:
         params = {"selector": lookup.selector, "name": lookup.name}
         key = lookup.key
         if key is None:
+            if _failed(lookup.answer):
+                continue
             yield DomainFinding(
                 "domain.dkim_missing",
                 posture.domain,
@@ -315,7 +368,8 @@ def _mta_sts(posture: DomainPosture) -> Findings:
     lookup, domain = posture.mta_sts_lookup, posture.domain
     params = {"domain": domain}
     if not lookup.records:
-        yield DomainFinding("domain.mta_sts_missing", domain, params, (_answer_line(lookup.answer),))
+        if not _failed(lookup.answer):
+            yield DomainFinding("domain.mta_sts_missing", domain, params, (_answer_line(lookup.answer),))
         return
     evidence = _txt_lines(lookup.answer, lookup.records)
     errors = list(lookup.record.errors) if lookup.record else []
@@ -389,8 +443,10 @@ def _policy_problems(posture: DomainPosture, evidence: tuple[str, ...]) -> Findi
                 {"mx": host.host, "patterns": patterns},
                 evidence + (_answer_line(posture.mx_set.answer),),
             )
+    # When no MX completes a session, domain.mx_unreachable reports it once for every check.
+    silent = _none_reachable(posture)
     for endpoint in posture.mx_endpoints:
-        if endpoint.view is None or endpoint.mx in seen:
+        if endpoint.view is None or endpoint.mx in seen or silent:
             continue
         problem = _endpoint_problem(endpoint)
         if problem is not None:
@@ -449,9 +505,10 @@ def _server_lines(endpoint: MxEndpoint) -> tuple[str, ...]:
 def _tlsrpt(posture: DomainPosture) -> Findings:
     lookup, domain = posture.tlsrpt_lookup, posture.domain
     if not lookup.records:
-        yield DomainFinding(
-            "domain.tlsrpt_missing", domain, {"domain": domain}, (_answer_line(lookup.answer),)
-        )
+        if not _failed(lookup.answer):
+            yield DomainFinding(
+                "domain.tlsrpt_missing", domain, {"domain": domain}, (_answer_line(lookup.answer),)
+            )
         return
     errors = list(lookup.record.errors) if lookup.record else [f"{len(lookup.records)} records published"]
     if errors:
@@ -465,7 +522,7 @@ def _tlsrpt(posture: DomainPosture) -> Findings:
 
 def _dane(posture: DomainPosture) -> Findings:
     checks = [check for check in posture.tlsa_checks if check.records]
-    if posture.tlsa_checks and not checks:
+    if posture.tlsa_checks and not checks and not any(_failed(check.answer) for check in posture.tlsa_checks):
         yield DomainFinding(
             "domain.dane_missing",
             posture.domain,
@@ -499,11 +556,15 @@ def _tlsa_records(
                 evidence,
             )
     endpoints = [item for item in posture.mx_endpoints if item.mx == check.mx and item.view is not None]
+    silent = _none_reachable(posture)
+    signed = check.answer.authenticated is True
     for endpoint in endpoints:
+        if silent:
+            break
         verdicts = [
             (record, verdict) for address, record, verdict in check.verdicts if address == endpoint.address
         ]
-        yield from _tlsa_endpoint(endpoint, verdicts, params, evidence)
+        yield from _tlsa_endpoint(endpoint, verdicts, params, evidence, signed=signed)
     if not endpoints and any(record.error is None and record.usage in (2, 3) for record in check.records):
         yield DomainFinding("domain.tlsa_not_checked", check.mx, params, evidence)
 
@@ -513,6 +574,8 @@ def _tlsa_endpoint(
     verdicts: list[tuple[TlsaRecord, str]],
     params: dict[str, object],
     evidence: tuple[str, ...],
+    *,
+    signed: bool,
 ) -> Findings:
     if endpoint.starttls_done is not True:
         yield DomainFinding(
@@ -549,8 +612,9 @@ def _tlsa_endpoint(
         )
     elif not unverifiable and any(verdict == "mismatch" for _, verdict in verdicts):
         records = "; ".join(record.text for record, verdict in verdicts if verdict == "mismatch")
+        # Senders use TLSA records only from a DNSSEC-validated answer (RFC 7672).
         yield DomainFinding(
-            "domain.tlsa_mismatch",
+            "domain.tlsa_mismatch" if signed else "domain.tlsa_mismatch_unsigned",
             endpoint.mx,
             {**params, "address": endpoint.address, "records": records},
             evidence,
