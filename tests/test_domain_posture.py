@@ -376,3 +376,14 @@ def test_report_submission_problems(domain_lab: DomainLab) -> None:
     section = markdown[markdown.index("### Submission servers") : markdown.index("### Findings")]
     assert "- Critical: " in section or "- Warning: " in section
     assert "certificate" in section.lower()
+
+
+def test_reports_show_record_markup_as_text(domain_lab: DomainLab) -> None:
+    posture = domain_lab.probe("htmlrecord.test")
+    assert "domain.dmarc_invalid" in codes(posture)
+    markdown = posture.to_markdown("en")
+    html = posture.to_html("en")
+    outside_code = markdown.split("```")[::2]
+    assert not any("<img" in part for part in outside_code)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in markdown
+    assert "<img" not in html

@@ -15,6 +15,7 @@ import jinja2
 from smtplab.diagnosis.severity import Severity
 from smtplab.domain.posture import DomainPosture
 from smtplab.i18n import check_language, translations
+from smtplab.report.templating import markdown_cell, markdown_text
 
 MAX_VALUE_CHARS = 120
 """Longer record values (DKIM keys) are shortened in tables; the records frame keeps them whole."""
@@ -55,7 +56,8 @@ def _environment(lang: str, *, html: bool) -> jinja2.Environment:
     )
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
-    env.filters["cell"] = _html_cell if html else _markdown_cell
+    env.filters["cell"] = _html_cell if html else markdown_cell
+    env.filters["as_text"] = str if html else markdown_text
     env.filters["yesno"] = _yes_no
     return env
 
@@ -127,12 +129,6 @@ def _yes_no(value: Any) -> str:
     if value is None:
         return "–"
     return "✓" if value else "✗"
-
-
-def _markdown_cell(value: Any) -> str:
-    if value is None or value == "":
-        return "–"
-    return str(value).replace("|", "\\|").replace("\n", " ")
 
 
 def _html_cell(value: Any) -> str:

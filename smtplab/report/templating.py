@@ -91,7 +91,7 @@ def _markdown_filters() -> dict[str, Callable[..., Any]]:
     def note(value: Any) -> str:
         return str(value)
 
-    return {"code": code, "bold": bold, "note": note, "cell": markdown_cell}
+    return {"code": code, "bold": bold, "note": note, "cell": markdown_cell, "as_text": markdown_text}
 
 
 def _html_filters() -> dict[str, Callable[..., Any]]:
@@ -107,14 +107,22 @@ def _html_filters() -> dict[str, Callable[..., Any]]:
     def cell(value: Any) -> str:
         return "–" if value is None or value == "" else str(value)
 
-    return {"code": code, "bold": bold, "note": note, "cell": cell}
+    def as_text(value: Any) -> str:
+        return str(value)  # autoescaping already makes it text
+
+    return {"code": code, "bold": bold, "note": note, "cell": cell, "as_text": as_text}
+
+
+def markdown_text(value: Any) -> str:
+    """Escape ``&``, ``<`` and ``>`` so that a Markdown renderer shows server or DNS text as text.
+
+    A hostile banner or TXT record could otherwise become HTML (a script, an image).
+    """
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def markdown_cell(value: Any) -> str:
     """Format a value as a one-line Markdown table cell, with "–" for None or empty text and pipes escaped."""
     if value is None or value == "":
         return "–"
-    # Server text goes into the table as text: angle brackets are escaped so a
-    # Markdown renderer cannot turn a hostile banner into HTML.
-    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("|", "\\|").replace("\n", " ")
+    return markdown_text(value).replace("|", "\\|").replace("\n", " ")
