@@ -259,7 +259,7 @@ _SPF_KINDS = (
         "domain.spf_ok",
         OK,
         N_("SPF of {domain} is valid and ends with {all}"),
-        N_("{lookups} of 10 DNS lookups used ({mx_lookups} MX address lookups besides)."),
+        N_("DNS lookups used: {lookups} of 10. MX host address lookups, counted apart: {mx_lookups}."),
         N_("Nothing to do."),
     ),
 )
