@@ -1,8 +1,18 @@
-"""smtplab: diagnose SMTP servers; every answer is data.
+"""smtplab: diagnose SMTP servers, and keep every answer as data.
 
 >>> import smtplab
 >>> result = smtplab.probe("mail.example.com", config=smtplab.ProbeConfig(nameserver="127.0.0.1"))
 >>> result.endpoints, result.capabilities, result.findings
+
+A domain's mail posture (MX, reverse DNS, SPF, DMARC, DKIM, MTA-STS, TLS-RPT, DANE):
+
+>>> from smtplab.domain import probe_domain
+>>> posture = probe_domain("example.com", config=smtplab.ProbeConfig(nameserver="127.0.0.1"))
+>>> posture.records, posture.findings
+
+``smtplab.lab.Lab`` runs local test servers, DNS and a CA on loopback, and
+``Lab.domain_options()`` gives the ``probe_domain`` arguments that reach them.
+``smtplab.scan`` probes a fleet, ``smtplab.plots`` draws the frames in notebooks.
 """
 
 from __future__ import annotations

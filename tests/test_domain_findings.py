@@ -103,7 +103,7 @@ CASES = [
     Case("dkim_testing", DKIM, GOOD),
     Case("dkim_ok", GOOD, Probe("dkimcases.test", ("short",))),
     # MTA-STS
-    Case("mta_sts_missing", Probe("ptrspf.test"), GOOD),
+    Case("mta_sts_missing", Probe("ptrspf.test"), Probe("nullmx.test")),
     Case("mta_sts_record_invalid", Probe("records.test"), GOOD),
     Case("mta_sts_policy_unavailable", Probe("unreach.test"), GOOD),
     Case("mta_sts_policy_invalid", Probe("stsinvalid.test"), Probe("stsnone.test")),
@@ -118,7 +118,7 @@ CASES = [
     Case("mta_sts_testing_failures", Probe("fallback.test"), Probe("ststesting.test")),
     Case("mta_sts_enforced", GOOD, dataclasses.replace(GOOD, untrusted=True)),
     # TLS-RPT
-    Case("tlsrpt_missing", Probe("ptrspf.test"), GOOD),
+    Case("tlsrpt_missing", Probe("ptrspf.test"), Probe("nullmx.test")),
     Case("tlsrpt_invalid", Probe("records.test"), GOOD),
     # DANE
     Case("dane_missing", Probe("unreach.test"), GOOD),

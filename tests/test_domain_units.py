@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import trustme
@@ -12,6 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from smtplab import ProbeConfig
+from smtplab.domain import probe_domain
 from smtplab.domain.dane import TlsaRecord, association_data, check_record, issuer_path, parse_tlsa
 from smtplab.domain.dkim import parse_dkim
 from smtplab.domain.dmarc import is_dmarc, organizational_domain, parse_dmarc, report_domain
@@ -346,3 +349,22 @@ def test_tlsa_usage2_issuer_path(issued_chain: tuple[str, str, str]) -> None:
     path = issuer_path(chain)
     assert path == [chain[0], chain[3], chain[2]]
     assert issuer_path(chain[:1]) == chain[:1]
+
+
+@pytest.mark.parametrize(
+    "arguments, error, message",
+    [
+        ({"domain": "127.0.0.2"}, ValueError, "not an IP address"),
+        ({"domain": "::1"}, ValueError, "not an IP address"),
+        ({"domain": None}, TypeError, "must be a str"),
+        ({"domain": "a.test", "selectors": "mail"}, TypeError, "not the string 'mail'"),
+        ({"domain": "a.test", "selectors": ["bad selector"]}, ValueError, "invalid DKIM selector"),
+        ({"domain": "a.test", "mta_sts_port": 70000}, ValueError, "invalid mta_sts_port"),
+    ],
+)
+def test_probe_domain_rejects_bad_arguments(
+    arguments: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    # Raised before any lookup: the configured resolver is never asked.
+    with pytest.raises(error, match=message):
+        probe_domain(config=ProbeConfig(nameserver="127.0.0.1:9"), **arguments)

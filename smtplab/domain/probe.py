@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Iterable, Mapping
 
 from smtplab.config import ProbeConfig
@@ -46,7 +47,10 @@ async def probe_domain_async(
 ) -> DomainPosture:
     """Check a domain's mail posture; the coroutine form of ``probe_domain``."""
     config = config or ProbeConfig()
-    name = parse_target(domain).ascii_host.lower()
+    name = _domain_name(domain)
+    selectors = _selectors(selectors)
+    if not 1 <= mta_sts_port <= 65535:
+        raise ValueError(f"invalid mta_sts_port {mta_sts_port}: expected 1 to 65535")
     started_at = utc_now_iso()
     log.info("checking the mail posture of %s", name)
     client = DnsClient(make_validating_resolver(config))
@@ -93,6 +97,30 @@ async def probe_domain_async(
         submission_requested=submission,
         answers=list(client.answers.values()),
     )
+
+
+_SELECTOR = re.compile(r"^[A-Za-z0-9_-]{1,63}(\.[A-Za-z0-9_-]{1,63})*$")
+
+
+def _domain_name(domain: str) -> str:
+    """Return the lowercase ASCII form of a domain name; raise for anything else."""
+    if not isinstance(domain, str):
+        raise TypeError(f"domain must be a str, not {type(domain).__name__}")
+    target = parse_target(domain)
+    if target.is_literal:
+        raise ValueError(f"invalid domain {domain!r}: expected a domain name, not an IP address")
+    return target.ascii_host.lower()
+
+
+def _selectors(selectors: Iterable[str]) -> tuple[str, ...]:
+    """Return the DKIM selectors once each, in order; raise for a bare string or an invalid name."""
+    if isinstance(selectors, str):
+        raise TypeError(f"selectors must be a list of names, not the string {selectors!r}")
+    names = tuple(dict.fromkeys(selectors))
+    for name in names:
+        if not isinstance(name, str) or not _SELECTOR.match(name):
+            raise ValueError(f"invalid DKIM selector {name!r}: expected labels of letters, digits, - or _")
+    return names
 
 
 def probe_domain(

@@ -368,7 +368,8 @@ def _mta_sts(posture: DomainPosture) -> Findings:
     lookup, domain = posture.mta_sts_lookup, posture.domain
     params = {"domain": domain}
     if not lookup.records:
-        if not _failed(lookup.answer):
+        # A domain with a null MX receives no mail, so no sender needs its transport policy.
+        if not _failed(lookup.answer) and not posture.mx_set.null_only:
             yield DomainFinding("domain.mta_sts_missing", domain, params, (_answer_line(lookup.answer),))
         return
     evidence = _txt_lines(lookup.answer, lookup.records)
@@ -505,7 +506,7 @@ def _server_lines(endpoint: MxEndpoint) -> tuple[str, ...]:
 def _tlsrpt(posture: DomainPosture) -> Findings:
     lookup, domain = posture.tlsrpt_lookup, posture.domain
     if not lookup.records:
-        if not _failed(lookup.answer):
+        if not _failed(lookup.answer) and not posture.mx_set.null_only:
             yield DomainFinding(
                 "domain.tlsrpt_missing", domain, {"domain": domain}, (_answer_line(lookup.answer),)
             )
