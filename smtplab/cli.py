@@ -1,7 +1,7 @@
 """The ``smtplab`` command: probe servers, write a report, or run the demo against the embedded lab.
 
 Exit status: 0 when no critical finding was made, 1 when at least one was,
-2 for invalid usage.
+2 for invalid usage, 130 when interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
+import math
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,10 +18,9 @@ from typing import TYPE_CHECKING
 from smtplab import __version__
 from smtplab.config import ProbeConfig
 from smtplab.credentials import Credentials
-from smtplab.domain.cli import add_parser as add_domain_parser
 from smtplab.i18n import LANGUAGES
-from smtplab.scan_cli import add_parser as add_scan_parser
-from smtplab.targets import parse_endpoints, parse_target
+from smtplab.report.output import check_writable
+from smtplab.targets import Target, parse_endpoints, parse_target
 
 if TYPE_CHECKING:
     from smtplab.result import ProbeResult
@@ -36,10 +36,14 @@ EXIT_CRITICAL = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
+# A POSIX environment variable name. Anything else given to --password-env is
+# more likely the password itself, so no message repeats it.
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_arguments(parser, argv)
     level = logging.WARNING
     if args.verbose == 1:
         level = logging.INFO
@@ -59,9 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError:
             parser.error(f"--output {args.output!r} is not a writable folder")
         return run_demo(output, args.lang)
-    if args.command == "probe-domain":
-        return int(args.run(args))
     try:
+        if args.command == "probe-domain":
+            return int(args.run(args))
         if args.command == "scan":
             from smtplab.scan_cli import run as run_scan
 
@@ -72,17 +76,105 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     except KeyboardInterrupt:
-        saved = f"; finished endpoints are in {args.save}" if getattr(args, "save", None) else ""
-        sys.stderr.write(f"smtplab: interrupted{saved}\n")
-        return EXIT_INTERRUPTED
+        return _exit_interrupted(getattr(args, "save", None))
     return EXIT_USAGE
 
 
+def _exit_interrupted(saved: str | None = None) -> int:
+    """Write the one-line notice of a Ctrl-C to stderr and return exit status 130.
+
+    ``saved`` is the file that keeps the endpoints finished before the interrupt.
+    """
+    kept = f"; finished endpoints are in {saved}" if saved else ""
+    sys.stderr.write(f"smtplab: interrupted{kept}\n")
+    return EXIT_INTERRUPTED
+
+
+def parse_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse ``argv`` like ``parser.parse_args``, but never repeat the value of an unknown option.
+
+    argparse lists every unrecognized argument in its error, so a mistyped option
+    such as ``--password hunter2`` would print the password.
+    """
+    args, unrecognized = parser.parse_known_args(argv)
+    if unrecognized:
+        parser.error(f"unrecognized arguments: {_describe_unrecognized(unrecognized)}")
+    return args
+
+
+def _describe_unrecognized(arguments: list[str]) -> str:
+    """List unknown options by name only, and leave out the values that follow an unknown option.
+
+    The argument right after an unknown option is hidden even when it starts with ``-``,
+    because a password may start with one.
+    """
+    shown: list[str] = []
+    values_hidden = False
+    after_option = False
+    value_expected = False
+    for argument in arguments:
+        looks_like_option = argument.startswith("-") and len(argument) > 1
+        if looks_like_option and not value_expected:
+            name, equals, _ = argument.partition("=")
+            shown.append(name)
+            values_hidden = values_hidden or bool(equals)
+            after_option = True
+            value_expected = not equals
+        elif after_option:
+            values_hidden = True
+            value_expected = False
+        else:
+            shown.append(argument)
+    text = " ".join(shown)
+    if values_hidden:
+        text += " (values not shown)"
+    return text
+
+
+def positive_seconds(text: str) -> float:
+    """Parse an argparse option value in seconds that must be finite and above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected seconds > 0") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected seconds > 0")
+    return value
+
+
+def positive_integer(text: str) -> int:
+    """Parse an argparse option value that must be a whole number of 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected a whole number of 1 or more")
+    return value
+
+
+def port_number(text: str) -> int:
+    """Parse an argparse option value that must be a TCP port, 1 to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: expected 1 to 65535")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
+    # Imported here, so that the subcommand modules can import this module's helpers.
+    from smtplab.domain.cli import add_parser as add_domain_parser
+    from smtplab.scan_cli import add_parser as add_scan_parser
+
     parser = argparse.ArgumentParser(
         prog="smtplab",
         description="Diagnose SMTP servers: ports, banner, EHLO, STARTTLS, TLS, AUTH and relay.",
-        epilog="Exit status: 0 no critical finding, 1 critical findings, 2 invalid usage.",
+        epilog="Exit status: 0 no critical finding, 1 critical findings, 2 invalid usage, 130 interrupted.",
+        # Without this, argparse expands a prefix: --password would become --password-env.
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"smtplab {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0,
@@ -92,14 +184,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report_parser(commands)
     add_domain_parser(commands)
     add_scan_parser(commands)
-    demo = commands.add_parser("demo", help="probe the embedded lab's two servers and write a report")
+    demo = commands.add_parser(
+        "demo",
+        help="probe the embedded lab's two servers and its two mail domains, and write the reports",
+        description="Start the embedded lab on loopback, probe its two SMTP servers, check the mail "
+                    "posture of its two domains (shop.test and healthy.test), print the diagnoses and "
+                    "write smtplab-demo-report.md and smtplab-demo-report.html.",
+        allow_abbrev=False,
+    )
     demo.add_argument("--output", default=".", help="folder for the reports (default: current folder)")
     _add_lang_option(demo)
     return parser
 
 
 def _add_probe_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    probe = commands.add_parser("probe", help="probe one or more mail servers")
+    probe = commands.add_parser("probe", help="probe one or more mail servers", allow_abbrev=False)
     add_probe_options(probe)
     probe.add_argument("--format", choices=("table", "json", "csv"), default="table",
                        help="output: summary table, the whole result as JSON, or endpoints as CSV")
@@ -112,7 +211,9 @@ def _add_probe_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
 def _add_report_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report = commands.add_parser(
-        "report", help="probe mail servers and write the narrative report as HTML, Markdown or PDF"
+        "report",
+        help="probe mail servers and write the narrative report as HTML, Markdown or PDF",
+        allow_abbrev=False,
     )
     add_probe_options(report)
     _add_lang_option(report)
@@ -142,9 +243,9 @@ def add_probe_options(probe: argparse.ArgumentParser) -> None:
                        help="DNS server to query (default: the system resolver)")
     probe.add_argument("--no-dns", action="store_true",
                        help="skip DNS lookups; HOST must then be an IP literal")
-    probe.add_argument("--timeout", type=float, default=15.0,
+    probe.add_argument("--timeout", type=positive_seconds, default=15.0,
                        help="seconds to wait for a connection, a TLS handshake or one reply (default 15)")
-    probe.add_argument("--deadline", type=float, default=90.0,
+    probe.add_argument("--deadline", type=positive_seconds, default=90.0,
                        help="seconds one endpoint's whole conversation may take (default 90)")
     probe.add_argument("--ehlo-name", help="name to send in EHLO (default: this machine's host name)")
     probe.add_argument("--tls-scan", action="store_true",
@@ -160,27 +261,6 @@ def add_probe_options(probe: argparse.ArgumentParser) -> None:
     probe.add_argument("--no-relay-test", action="store_true", help="skip MAIL FROM / RCPT TO")
 
 
-def check_writable(path: str | Path, what: str) -> Path:
-    """Raise ValueError unless a file can be written at ``path``; checked before probing."""
-    target = Path(path)
-    folder = target.parent
-    if not folder.is_dir():
-        raise ValueError(f"folder {str(folder)!r} for the {what} does not exist")
-    if target.is_dir():
-        raise ValueError(f"{str(target)!r} is a folder: give a file name for the {what}")
-    import tempfile
-
-    try:
-        # os.access reports root as allowed everywhere, even in /proc, so try a real write.
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as exc:
-        raise ValueError(f"cannot write the {what} to {str(target)!r}: {exc.strerror}") from None
-    if target.exists() and not os.access(target, os.W_OK):
-        raise ValueError(f"cannot write the {what} to {str(target)!r}: permission denied")
-    return target
-
-
 def run_probe(args: argparse.Namespace) -> int:
     from smtplab.runner import probe_many
 
@@ -190,18 +270,18 @@ def run_probe(args: argparse.Namespace) -> int:
             raise ValueError("--report writes Markdown: name a .md file, or use smtplab report -o FILE.html")
     if args.save:
         check_writable(args.save, "results file")
-    config = _config(args)
-    endpoints = parse_endpoints(args.ports)
-    targets = [parse_target(host, endpoints) for host in args.hosts]
-    credentials = _credentials(args)
     if args.resume and not args.save:
         raise ValueError("--resume needs --save FILE.jsonl")
+    config = _config(args)
+    targets = _targets(args)
+    credentials = _credentials(args)
     result = probe_many(targets, config=config, credentials=credentials, output=args.save,
                         resume=args.resume)
     _write_output(result, args.format)
     if args.report:
         Path(args.report).write_text(result.to_markdown(), encoding="utf-8")
-        log.info("report written to %s", args.report)
+        # stderr, so that standard output stays the requested format (JSON or CSV).
+        sys.stderr.write(f"report written to {args.report}\n")
     return _exit_status(result)
 
 
@@ -218,13 +298,25 @@ def run_report(args: argparse.Namespace) -> int:
             raise ValueError(str(exc)) from exc
     check_writable(output, "report")
     config = _config(args)
-    endpoints = parse_endpoints(args.ports)
-    targets = [parse_target(host, endpoints) for host in args.hosts]
+    targets = _targets(args)
     result = probe_many(targets, config=config, credentials=_credentials(args))
     write_report([result], output, args.lang)
     sys.stdout.write(result.summary(args.lang) + "\n")
-    sys.stdout.write(f"report written to {output}\n")
+    sys.stderr.write(f"report written to {output}\n")
     return _exit_status(result)
+
+
+def _targets(args: argparse.Namespace) -> list[Target]:
+    """Parse the hosts and ``--ports``. With ``--no-dns``, every host must be an IP literal."""
+    endpoints = parse_endpoints(args.ports)
+    targets = [parse_target(host, endpoints) for host in args.hosts]
+    names = [target.host for target in targets if not target.is_literal]
+    if args.no_dns and names:
+        raise ValueError(
+            f"--no-dns needs IP addresses, but {names[0]!r} is a host name: "
+            "give its address or leave out --no-dns"
+        )
+    return targets
 
 
 def _exit_status(result: ProbeResult) -> int:
@@ -261,6 +353,12 @@ def _credentials(args: argparse.Namespace) -> Credentials | None:
             raise ValueError("--password-env and --ask-password need --user")
         return None
     if args.password_env:
+        if not _VARIABLE_NAME.fullmatch(args.password_env):
+            # The value is not repeated: it may be the password typed in the wrong place.
+            raise ValueError(
+                "invalid --password-env: expected the name of an environment variable "
+                "(letters, digits and _), not the password itself"
+            )
         return Credentials.from_env(args.user, args.password_env, args.mechanism)
     if args.ask_password:
         return Credentials.from_prompt(args.user, args.mechanism)

@@ -1,8 +1,9 @@
 """``smtplab demo``: start the embedded lab, probe both servers and both mail domains, and
 write the reports (Markdown and HTML).
 
-The terminal output is English. The reports follow ``lang``: the servers' reports come
-first, and the mail posture of the lab's two domains is appended to the same files.
+The summaries of the servers and domains on the terminal and the reports follow ``lang``.
+The demo's own lines about the lab stay English. The servers' reports come first, and
+the mail posture of the lab's two domains is appended to the same files.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ log = logging.getLogger("smtplab")
 
 REPORT_NAME = "smtplab-demo-report.md"
 HTML_REPORT_NAME = "smtplab-demo-report.html"
+# The sentence that opens a domain's report section, reused so that the catalog translates it.
+DOMAIN_COUNTS_MESSAGE = (
+    "Findings by severity: critical %(critical)s, warning %(warning)s, note %(info)s, passed %(ok)s."
+)
 
 
 def run_demo(output: Path, lang: str = "en") -> int:
@@ -37,7 +42,7 @@ def run_demo(output: Path, lang: str = "en") -> int:
 
     with Lab() as lab:
         results = _probe_servers(lab, lang)
-        postures = _probe_domains(lab)
+        postures = _probe_domains(lab, lang)
     from smtplab.report.output import write_report
 
     domains = ", ".join(posture.domain for posture in postures)
@@ -75,7 +80,7 @@ def _probe_servers(lab: Lab, lang: str) -> list[ProbeResult]:
     return results
 
 
-def _probe_domains(lab: Lab) -> list[DomainPosture]:
+def _probe_domains(lab: Lab, lang: str) -> list[DomainPosture]:
     """Check the mail posture of both lab domains at the same time and print a summary of each."""
     from smtplab.domain.probe import probe_domain_async
 
@@ -84,7 +89,8 @@ def _probe_domains(lab: Lab) -> list[DomainPosture]:
     for server in servers:
         sys.stdout.write(f"  {server.domain_description}\n")
     sys.stdout.write(
-        "  The lab's DNS zone is not signed, so both domains get the notes on DNSSEC and TLSA validation.\n\n"
+        "  The lab's DNS zone is not signed, so both domains get a note on DNSSEC\n"
+        "  and a warning on TLSA validation.\n\n"
     )
 
     options = lab.domain_options()
@@ -95,23 +101,20 @@ def _probe_domains(lab: Lab) -> list[DomainPosture]:
 
     postures = run_sync(probe_all())
     for posture in postures:
-        sys.stdout.write(_domain_summary(posture) + "\n\n")
+        sys.stdout.write(_domain_summary(posture, lang) + "\n\n")
     return postures
 
 
-def _domain_summary(posture: DomainPosture) -> str:
-    """Build the terminal summary of one domain: counts by severity, then each finding's title."""
+def _domain_summary(posture: DomainPosture, lang: str) -> str:
+    """Build the terminal summary of one domain in ``lang``: counts by severity, then the findings' titles."""
+    from smtplab.i18n import gettext_for
+
     findings = posture.finding_list
-    counts = {severity: 0 for severity in Severity}
+    counts = {severity.value: 0 for severity in Severity}
     for item in findings:
-        counts[item.severity] += 1
-    warnings = "warning" if counts[Severity.WARNING] == 1 else "warnings"
-    notes = "note" if counts[Severity.INFO] == 1 else "notes"
-    lines = [
-        f"== {posture.domain}: {counts[Severity.CRITICAL]} critical, {counts[Severity.WARNING]} "
-        f"{warnings}, {counts[Severity.INFO]} {notes}, {counts[Severity.OK]} passed"
-    ]
-    lines += [f"   {SEVERITY_MARKS[item.severity]} {item.title('en')}" for item in findings]
+        counts[item.severity.value] += 1
+    lines = [f"== {posture.domain}", f"   {gettext_for(lang)(DOMAIN_COUNTS_MESSAGE) % counts}"]
+    lines += [f"   {SEVERITY_MARKS[item.severity]} {item.title(lang)}" for item in findings]
     return "\n".join(lines)
 
 

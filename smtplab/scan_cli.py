@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from smtplab.cli import parse_arguments, positive_integer, positive_seconds
 from smtplab.config import ProbeConfig
 from smtplab.targets import Endpoint, parse_endpoints
 
@@ -36,6 +38,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="Probe many targets under concurrency and rate limits. Each finished endpoint is "
                     "written to --output at once, so an interrupted scan loses nothing and --resume "
                     "continues it. Target lines are HOST or HOST socks5://IP:PORT; # starts a comment.",
+        allow_abbrev=False,
     )
     parser.add_argument("targets", nargs="*", metavar="HOST", help="host name or IP literal")
     parser.add_argument("-i", "--input", metavar="FILE",
@@ -49,24 +52,24 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         help="comma-separated PORT or PORT/MODE, MODE one of starttls, tls, plain "
                              "(default: 25/starttls,587/starttls,465/tls)")
     limits = parser.add_argument_group("limits")
-    limits.add_argument("--concurrency", type=int, default=100,
+    limits.add_argument("--concurrency", type=positive_integer, default=100,
                         help="endpoints probed at the same time (default 100)")
-    limits.add_argument("--per-host", type=int, default=3,
+    limits.add_argument("--per-host", type=positive_integer, default=3,
                         help="connections at the same time to one address (default 3)")
     limits.add_argument("--per-host-interval", type=float, default=0.0, metavar="SECONDS",
                         help="seconds between connection starts to one address (default 0)")
-    limits.add_argument("--per-network", type=int, default=None,
+    limits.add_argument("--per-network", type=positive_integer, default=None,
                         help="endpoints probed at the same time in one network (default: no limit)")
     limits.add_argument("--ipv4-prefix", type=int, default=24,
                         help="prefix length of an IPv4 network for --per-network (default 24)")
     limits.add_argument("--ipv6-prefix", type=int, default=64,
                         help="prefix length of an IPv6 network for --per-network (default 64)")
-    limits.add_argument("--rate", type=float, default=None, metavar="PER_SECOND",
+    limits.add_argument("--rate", type=_connection_rate, default=None, metavar="PER_SECOND",
                         help="connections opened per second overall (default: no limit)")
     probe = parser.add_argument_group("probe")
-    probe.add_argument("--timeout", type=float, default=15.0,
+    probe.add_argument("--timeout", type=positive_seconds, default=15.0,
                        help="seconds to wait for a connection, a TLS handshake or one reply (default 15)")
-    probe.add_argument("--deadline", type=float, default=90.0,
+    probe.add_argument("--deadline", type=positive_seconds, default=90.0,
                        help="seconds one endpoint's whole conversation may take (default 90)")
     probe.add_argument("--nameserver", metavar="IP[:PORT]",
                        help="DNS server to query (default: the system resolver)")
@@ -84,6 +87,16 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         help="summary on stdout: a few lines of text, or JSON")
     parser.set_defaults(handler=run)
     return parser
+
+
+def _connection_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected connections per second > 0")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -145,8 +158,14 @@ def _items(
             item = parse_scan_line(line, endpoints, config)
         except ValueError as exc:
             raise ValueError(f"{source}:{number}: {exc}") from None
-        if item is not None:
-            yield item
+        if item is None:
+            continue
+        target, _ = item
+        if args.no_dns and not target.is_literal:
+            raise ValueError(
+                f"{source}:{number}: {target.host!r} is a host name, but --no-dns needs IP addresses"
+            )
+        yield item
 
 
 def _lines(args: argparse.Namespace) -> Iterable[tuple[str, int, str]]:
@@ -191,12 +210,12 @@ def _render(summary: ScanSummary, output_format: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``scan`` as a program of its own, until ``smtplab.cli`` wires it in."""
-    parser = argparse.ArgumentParser(prog="smtplab")
+    parser = argparse.ArgumentParser(prog="smtplab", allow_abbrev=False)
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="log progress (-v) or every protocol line (-vv) to stderr")
     subparsers = parser.add_subparsers(dest="command", required=True)
     add_parser(subparsers)
-    args = parser.parse_args(argv)
+    args = parse_arguments(parser, argv)
     level = logging.WARNING
     if args.verbose:
         level = logging.DEBUG if args.verbose > 1 else logging.INFO

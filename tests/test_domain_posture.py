@@ -325,9 +325,10 @@ def test_cli_json_and_html(
             str(report),
         ]
     )
-    output = capsys.readouterr().out
-    document = json.loads(output[: output.rindex("}") + 1])
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
     assert status == 0
+    assert f"report written to {report}" in captured.err
     assert document["domain"] == "good.test"
     assert {"mx", "records", "spf", "dmarc", "dkim", "mta_sts", "tlsa", "findings"} <= set(document["frames"])
     assert document["frames"]["mta_sts"][0]["passes"] is True
@@ -339,9 +340,12 @@ def test_cli_json_and_html(
 
 
 def test_cli_rejects_unknown_report_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    status = _cli(["probe-domain", "example.test", "-o", str(tmp_path / "report.pdf")])
+    report = tmp_path / "report.pdf"
+    status = _cli(["probe-domain", "example.test", "--nameserver", "127.0.0.1:9", "-o", str(report)])
+    error = capsys.readouterr().err
     assert status == 2
-    assert "must end in .md or .html" in capsys.readouterr().err
+    assert "unsupported report file extension '.pdf'" in error
+    assert "use .html or .md" in error
 
 
 def test_signed_zone_validated(domain_lab: DomainLab) -> None:

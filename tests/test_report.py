@@ -625,7 +625,7 @@ def test_report_command_writes_html(lab: Lab, tmp_path: Path,
     page = output.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
     assert '<html lang="zh-CN">' in page
-    assert f"report written to {output}" in capsys.readouterr().out
+    assert f"report written to {output}" in capsys.readouterr().err
 
 
 def test_report_command_writes_markdown(lab: Lab, tmp_path: Path) -> None:

@@ -226,6 +226,33 @@ def test_scan_cli_rejects_invalid_line(tmp_path: Path) -> None:
     assert f"{targets}:2: invalid target line" in finished.stderr
 
 
+# Should a check regress, the scan stays on loopback: port 9 of 127.0.0.1 is closed.
+LOOPBACK_SCAN = ["scan", "127.0.0.1", "--ports", "9/plain"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["scan", "127.0.0.1", "smtp.healthy.test", "--ports", "9/plain", "--no-dns"],
+         "argument:2: 'smtp.healthy.test' is a host name, but --no-dns needs IP addresses"),
+        ([*LOOPBACK_SCAN, "--concurrency", "0"], "argument --concurrency: invalid value '0'"),
+        ([*LOOPBACK_SCAN, "--per-host", "0"], "argument --per-host: invalid value '0'"),
+        ([*LOOPBACK_SCAN, "--timeout", "0"], "argument --timeout: invalid value '0'"),
+        ([*LOOPBACK_SCAN, "--rate", "0"], "argument --rate: invalid value '0'"),
+        ([*LOOPBACK_SCAN, "--conc", "5"], "unrecognized arguments: --conc"),
+    ],
+)
+def test_scan_cli_usage_errors(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from smtplab.cli import main
+    from smtplab.scan_cli import main as scan_main
+
+    for entry in (main, scan_main):
+        with pytest.raises(SystemExit) as exit_info:
+            entry(args)
+        assert exit_info.value.code == 2
+        assert message in capsys.readouterr().err
+
+
 def test_scan_line_with_proxy() -> None:
     endpoints = parse_endpoints("2525/plain")
     item = parse_scan_line("192.0.2.7  socks5://127.0.0.1:1080  # via the lab proxy", endpoints, CONFIG)
