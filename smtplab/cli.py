@@ -133,12 +133,21 @@ def _describe_unrecognized(arguments: list[str]) -> str:
 
 def positive_seconds(text: str) -> float:
     """Parse an argparse option value in seconds that must be finite and above 0."""
+    return _positive_number(text, "seconds > 0")
+
+
+def positive_rate(text: str) -> float:
+    """Parse an argparse option value in connections per second that must be finite and above 0."""
+    return _positive_number(text, "connections per second > 0")
+
+
+def _positive_number(text: str, expected: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected seconds > 0") from None
+        value = math.nan
     if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected seconds > 0")
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected {expected}")
     return value
 
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from smtplab.cli import parse_arguments, positive_integer, positive_seconds
+from smtplab.cli import parse_arguments, positive_integer, positive_rate, positive_seconds
 from smtplab.config import ProbeConfig
 from smtplab.targets import Endpoint, parse_endpoints
 
@@ -64,7 +63,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         help="prefix length of an IPv4 network for --per-network (default 24)")
     limits.add_argument("--ipv6-prefix", type=int, default=64,
                         help="prefix length of an IPv6 network for --per-network (default 64)")
-    limits.add_argument("--rate", type=_connection_rate, default=None, metavar="PER_SECOND",
+    limits.add_argument("--rate", type=positive_rate, default=None, metavar="PER_SECOND",
                         help="connections opened per second overall (default: no limit)")
     probe = parser.add_argument_group("probe")
     probe.add_argument("--timeout", type=positive_seconds, default=15.0,
@@ -87,16 +86,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         help="summary on stdout: a few lines of text, or JSON")
     parser.set_defaults(handler=run)
     return parser
-
-
-def _connection_rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected connections per second > 0")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:
