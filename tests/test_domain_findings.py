@@ -203,3 +203,6 @@ def test_chinese_titles_are_translated(domain_lab: DomainLab, postures: dict[Pro
         chinese = posture.findings_frame("zh-CN")["title"].tolist()
         untranslated = [title for title, other in zip(english, chinese, strict=True) if title == other]
         assert untranslated == [], probe
+        remedies = posture.findings_frame("zh-CN")["remedy"]
+        assert not remedies.str.contains("。 ", regex=False).any(), probe
+        assert not remedies.str.contains("Postfix: ", regex=False).any(), probe

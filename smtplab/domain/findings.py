@@ -13,7 +13,7 @@ from typing import Any
 from smtplab.diagnosis.catalog import FindingKind, kind
 from smtplab.diagnosis.domain_kinds import DOMAIN_KINDS
 from smtplab.diagnosis.severity import Severity
-from smtplab.i18n import render
+from smtplab.i18n import gettext_for, render
 
 __all__ = ["DOMAIN_CODES", "DOMAIN_KINDS", "DomainFinding", "messages"]
 
@@ -60,9 +60,12 @@ class DomainFinding:
         return self._render(self.kind.detail, lang)
 
     def remedy(self, lang: str = "en") -> str:
+        """Render the remedy, then the Postfix and Exim settings, with the language's punctuation."""
+        gettext = gettext_for(lang)
         text = self._render(self.kind.remedy, lang)
-        if self.kind.postfix:
-            text += f" Postfix: {self._render(self.kind.postfix, lang)}"
-        if self.kind.exim:
-            text += f" Exim: {self._render(self.kind.exim, lang)}"
+        for server, setting in (("Postfix", self.kind.postfix), ("Exim", self.kind.exim)):
+            if setting:
+                values = {"label": server, "text": self._render(setting, lang)}
+                labelled = gettext("%(label)s: %(text)s") % values
+                text = gettext("%(first)s %(second)s") % {"first": text, "second": labelled}
         return text
