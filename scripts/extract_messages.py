@@ -4,7 +4,8 @@ The template contains the texts of every finding kind (the endpoint kinds of
 ``smtplab.diagnosis.catalog`` and the domain kinds of ``smtplab.diagnosis.domain_kinds``)
 every string marked in the report templates (``smtplab/report/templates`` and
 ``smtplab/domain/templates``), and the strings marked with ``N_`` in the modules of
-``PYTHON_SOURCES`` (error classes, protocol steps and failure phrases).
+``PYTHON_SOURCES`` (error classes, protocol steps, failure phrases and the problems the
+domain record parsers report).
 Updating a .po file keeps its translations, adds new message ids untranslated,
 marks close matches of changed ids as fuzzy and drops ids no longer used.
 
@@ -42,7 +43,17 @@ POT_PATH = LOCALE_DIR / f"{DOMAIN}.pot"
 TEMPLATE_DIRS = (ROOT / "smtplab" / "report" / "templates", ROOT / "smtplab" / "domain" / "templates")
 CATALOG_SOURCE = "smtplab/diagnosis/catalog.py"
 ERRORS_SOURCE = "smtplab/errors.py"
-PYTHON_SOURCES = ("smtplab/report/words.py",)
+PYTHON_SOURCES = (
+    "smtplab/report/words.py",
+    "smtplab/domain/problem.py",
+    "smtplab/domain/spf.py",
+    "smtplab/domain/dmarc.py",
+    "smtplab/domain/dkim.py",
+    "smtplab/domain/mtasts.py",
+    "smtplab/domain/tlsrpt.py",
+    "smtplab/domain/dane.py",
+    "smtplab/domain/rules.py",
+)
 """Modules whose ``N_`` strings are extracted as they are (the error names come from ``ERRORS_SOURCE``)."""
 KIND_SOURCES: tuple[tuple[str, Iterable[FindingKind]], ...] = (
     (CATALOG_SOURCE, ENDPOINT_KINDS.values()),

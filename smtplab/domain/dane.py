@@ -13,6 +13,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, paddin
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_der_public_key
 
+from smtplab.domain.problem import Problem
+from smtplab.i18n import N_
+
 USAGES = {0: "PKIX-TA", 1: "PKIX-EE", 2: "DANE-TA", 3: "DANE-EE"}
 SELECTORS = {0: "Cert", 1: "SPKI"}
 MATCHING = {0: "Full", 1: "SHA2-256", 2: "SHA2-512"}
@@ -31,7 +34,7 @@ class TlsaRecord:
     selector: int | None
     matching: int | None
     data: str
-    error: str | None = None
+    error: Problem | None = None
 
     @property
     def label(self) -> str:
@@ -47,21 +50,25 @@ def parse_tlsa(text: str) -> TlsaRecord:
     """Parse a TLSA record in presentation form: ``usage selector matching data``."""
     parts = text.split()
     if len(parts) < 4 or not all(part.isdigit() for part in parts[:3]):
-        return TlsaRecord(text, None, None, None, "", "not in the form usage selector matching data")
+        error = Problem(N_("not in the form usage selector matching data"))
+        return TlsaRecord(text, None, None, None, "", error)
     usage, selector, matching = (int(part) for part in parts[:3])
     data = "".join(parts[3:]).lower()
-    error = None
+    return TlsaRecord(text, usage, selector, matching, data, _field_error(usage, selector, matching, data))
+
+
+def _field_error(usage: int, selector: int, matching: int, data: str) -> Problem | None:
     if usage not in USAGES:
-        error = f"unknown certificate usage {usage}"
-    elif selector not in SELECTORS:
-        error = f"unknown selector {selector}"
-    elif matching not in MATCHING:
-        error = f"unknown matching type {matching}"
-    elif matching == 1 and len(data) != 64:
-        error = f"a SHA2-256 digest has 64 hex digits, this one {len(data)}"
-    elif matching == 2 and len(data) != 128:
-        error = f"a SHA2-512 digest has 128 hex digits, this one {len(data)}"
-    return TlsaRecord(text, usage, selector, matching, data, error)
+        return Problem(N_("unknown certificate usage {value}"), value=usage)
+    if selector not in SELECTORS:
+        return Problem(N_("unknown selector {value}"), value=selector)
+    if matching not in MATCHING:
+        return Problem(N_("unknown matching type {value}"), value=matching)
+    if matching == 1 and len(data) != 64:
+        return Problem(N_("a SHA2-256 digest has 64 hex digits, this one {count}"), count=len(data))
+    if matching == 2 and len(data) != 128:
+        return Problem(N_("a SHA2-512 digest has 128 hex digits, this one {count}"), count=len(data))
+    return None
 
 
 def association_data(cert_pem: str, selector: int, matching: int) -> str:

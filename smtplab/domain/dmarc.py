@@ -6,6 +6,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from smtplab.domain.problem import Problem
+from smtplab.i18n import N_
+
 POLICIES = ("none", "quarantine", "reject")
 # Tags of RFC 7489 section 6.3, plus np, psd and t from the DMARCbis drafts, which
 # receivers that do not know them ignore.
@@ -36,8 +39,8 @@ class DmarcRecord:
 
     text: str
     tags: dict[str, str] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    tag_errors: list[str] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    tag_errors: list[Problem] = field(default_factory=list)
     unknown_tags: list[str] = field(default_factory=list)
 
     @property
@@ -87,14 +90,14 @@ def parse_dmarc(text: str) -> DmarcRecord:
         name, sep, value = part.partition("=")
         name, value = name.strip().lower(), value.strip()
         if not sep or not re.match(r"^[a-z][a-z0-9]*$", name):
-            record.errors.append(f"{part!r} is not a tag=value pair")
+            record.errors.append(Problem(N_("{text} is not a tag=value pair"), text=repr(part)))
             continue
         if name in record.tags:
-            record.errors.append(f"the {name} tag appears more than once")
+            record.errors.append(Problem(N_("the {name} tag appears more than once"), name=name))
             continue
         record.tags[name] = value
         if index == 0 and name != "v":
-            record.errors.append("the record must start with v=DMARC1")
+            record.errors.append(Problem(N_("the record must start with v=DMARC1")))
         if name not in KNOWN_TAGS:
             record.unknown_tags.append(name)
     _check_order(record)
@@ -106,39 +109,45 @@ def parse_dmarc(text: str) -> DmarcRecord:
 def _check_order(record: DmarcRecord) -> None:
     names = list(record.tags)
     if record.tags.get("v") != "DMARC1":
-        record.errors.append("the v tag must be exactly DMARC1")
+        record.errors.append(Problem(N_("the v tag must be exactly DMARC1")))
     if "p" not in record.tags:
         if not record.rua:
-            record.errors.append("the p tag is missing")
+            record.errors.append(Problem(N_("the p tag is missing")))
     elif names.index("p") != 1:
         # The ABNF of RFC 7489 section 6.4 puts the request (p) right after the version.
-        record.errors.append("the p tag must follow v=DMARC1 directly")
+        record.errors.append(Problem(N_("the p tag must follow v=DMARC1 directly")))
 
 
-def _policy_errors(tags: dict[str, str]) -> list[str]:
+def _policy_error(name: str, value: str) -> Problem:
+    return Problem(N_("{name}={value} is not one of none, quarantine, reject"), name=name, value=value)
+
+
+def _policy_errors(tags: dict[str, str]) -> list[Problem]:
     if "p" in tags and tags["p"].lower() not in POLICIES:
-        return [f"p={tags['p']} is not one of none, quarantine, reject"]
+        return [_policy_error("p", tags["p"])]
     return []
 
 
-def _value_errors(tags: dict[str, str]) -> list[str]:
-    errors: list[str] = []
+def _value_errors(tags: dict[str, str]) -> list[Problem]:
+    errors: list[Problem] = []
     for name in ("sp", "np"):
         if name in tags and tags[name].lower() not in POLICIES:
-            errors.append(f"{name}={tags[name]} is not one of none, quarantine, reject")
+            errors.append(_policy_error(name, tags[name]))
     if "pct" in tags and not (tags["pct"].isdigit() and 0 <= int(tags["pct"]) <= 100):
-        errors.append(f"pct={tags['pct']} is not a number from 0 to 100")
+        errors.append(Problem(N_("pct={value} is not a number from 0 to 100"), value=tags["pct"]))
     for name in ("adkim", "aspf"):
         if name in tags and tags[name].lower() not in ("r", "s"):
-            errors.append(f"{name}={tags[name]} is not r or s")
+            errors.append(Problem(N_("{name}={value} is not r or s"), name=name, value=tags[name]))
     if "fo" in tags and not all(part.strip() in ("0", "1", "d", "s") for part in tags["fo"].split(":")):
-        errors.append(f"fo={tags['fo']} must list 0, 1, d or s separated by colons")
+        errors.append(Problem(N_("fo={value} must list 0, 1, d or s separated by colons"), value=tags["fo"]))
     if "rf" in tags and not all(part.strip().lower() == "afrf" for part in tags["rf"].split(":")):
-        errors.append(f"rf={tags['rf']} must be afrf")
+        errors.append(Problem(N_("rf={value} must be afrf"), value=tags["rf"]))
     if "ri" in tags and not tags["ri"].isdigit():
-        errors.append(f"ri={tags['ri']} is not a number of seconds")
+        errors.append(Problem(N_("ri={value} is not a number of seconds"), value=tags["ri"]))
     for name in ("rua", "ruf"):
-        errors.extend(f"{name}: {problem}" for uri in _uris(tags.get(name)) if (problem := _uri_error(uri)))
+        errors.extend(
+            Problem.about(name, problem) for uri in _uris(tags.get(name)) if (problem := _uri_error(uri))
+        )
     return errors
 
 
@@ -148,14 +157,14 @@ def _uris(value: str | None) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-def _uri_error(uri: str) -> str | None:
+def _uri_error(uri: str) -> Problem | None:
     match = _URI.match(uri)
     if match is None:
-        return f"{uri} is not a URI"
+        return Problem(N_("{uri} is not a URI"), uri=uri)
     if match.group("scheme").lower() != "mailto":
-        return f"{uri} is not a mailto: URI, the only scheme receivers must support"
+        return Problem(N_("{uri} is not a mailto: URI, the only scheme receivers must support"), uri=uri)
     if "@" not in match.group("rest"):
-        return f"{uri} has no mail address"
+        return Problem(N_("{uri} has no mail address"), uri=uri)
     return None
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from smtplab.diagnosis.catalog import FindingKind, kind
 from smtplab.diagnosis.domain_kinds import DOMAIN_KINDS
 from smtplab.diagnosis.severity import Severity
+from smtplab.domain.problem import render_value
 from smtplab.i18n import gettext_for, render
 
 __all__ = ["DOMAIN_CODES", "DOMAIN_KINDS", "DomainFinding", "messages"]
@@ -28,7 +29,11 @@ def messages() -> list[str]:
 
 @dataclass(frozen=True)
 class DomainFinding:
-    """One finding about a domain or one of its hosts; ``subject`` is the domain or MX host."""
+    """One finding about a domain or one of its hosts; ``subject`` is the domain or MX host.
+
+    A parameter may be a ``Problem`` or a tuple of them (``errors``), rendered in the
+    text's language and joined with its separator.
+    """
 
     code: str
     subject: str
@@ -51,7 +56,11 @@ class DomainFinding:
         return self.kind.severity
 
     def _render(self, message: str | None, lang: str) -> str:
-        return render(message, self.params, lang) if message else ""
+        """Render a text of the kind in ``lang``, with parser problems among the parameters translated too."""
+        if not message:
+            return ""
+        values = {name: render_value(value, lang) for name, value in self.params.items()}
+        return render(message, values, lang)
 
     def title(self, lang: str = "en") -> str:
         return self._render(self.kind.title, lang)

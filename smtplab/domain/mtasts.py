@@ -8,6 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from smtplab.domain.problem import Problem
+from smtplab.i18n import N_
+
 MODES = ("enforce", "testing", "none")
 MAX_AGE_LIMIT = 31_557_600
 """Largest max_age in seconds (about one year, RFC 8461 section 3.2)."""
@@ -28,7 +31,7 @@ class StsRecord:
 
     text: str
     id: str | None = None
-    errors: list[str] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
 
 
 def parse_sts_record(text: str) -> StsRecord:
@@ -38,13 +41,13 @@ def parse_sts_record(text: str) -> StsRecord:
             continue
         name, sep, value = part.partition("=")
         if not sep:
-            record.errors.append(f"{part!r} is not a field=value pair")
+            record.errors.append(Problem(N_("{text} is not a field=value pair"), text=repr(part)))
         elif name.strip() == "id":
             record.id = value.strip()
     if record.id is None:
-        record.errors.append("the id field is missing")
+        record.errors.append(Problem(N_("the id field is missing")))
     elif not re.fullmatch(r"[A-Za-z0-9]{1,32}", record.id):
-        record.errors.append(f"id={record.id} must be 1 to 32 letters and digits")
+        record.errors.append(Problem(N_("id={value} must be 1 to 32 letters and digits"), value=record.id))
     return record
 
 
@@ -57,7 +60,7 @@ class StsPolicy:
     mode: str | None = None
     max_age: int | None = None
     mx: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -73,13 +76,13 @@ def parse_policy(text: str) -> StsPolicy:
             continue
         name, sep, value = line.partition(":")
         if not sep:
-            policy.errors.append(f"{line!r} is not a key: value line")
+            policy.errors.append(Problem(N_("{text} is not a key: value line"), text=repr(line)))
             continue
         name, value = name.strip(), value.strip()
         if name == "mx":
             policy.mx.append(value.lower().rstrip("."))
         elif name in fields:
-            policy.errors.append(f"the {name} field appears more than once")
+            policy.errors.append(Problem(N_("the {name} field appears more than once"), name=name))
         else:
             fields[name] = value
     _check_fields(policy, fields)
@@ -89,20 +92,41 @@ def parse_policy(text: str) -> StsPolicy:
 def _check_fields(policy: StsPolicy, fields: dict[str, str]) -> None:
     policy.version = fields.get("version")
     if policy.version != "STSv1":
-        policy.errors.append(f"version must be STSv1, not {policy.version or '(missing)'}")
+        policy.errors.append(_field_error(
+            policy.version,
+            N_("version must be STSv1, not {value}"),
+            N_("version must be STSv1, not (missing)"),
+        ))
     policy.mode = fields.get("mode")
     if policy.mode not in MODES:
-        policy.errors.append(f"mode must be enforce, testing or none, not {policy.mode or '(missing)'}")
+        policy.errors.append(_field_error(
+            policy.mode,
+            N_("mode must be enforce, testing or none, not {value}"),
+            N_("mode must be enforce, testing or none, not (missing)"),
+        ))
     age = fields.get("max_age")
     if age is None or not age.isdigit() or int(age) > MAX_AGE_LIMIT:
-        policy.errors.append(f"max_age must be 0 to {MAX_AGE_LIMIT} seconds, not {age or '(missing)'}")
+        policy.errors.append(_field_error(
+            age,
+            N_("max_age must be 0 to {limit} seconds, not {value}"),
+            N_("max_age must be 0 to {limit} seconds, not (missing)"),
+            limit=MAX_AGE_LIMIT,
+        ))
     else:
         policy.max_age = int(age)
     if policy.mode in ("enforce", "testing") and not policy.mx:
-        policy.errors.append("no mx pattern is listed")
+        policy.errors.append(Problem(N_("no mx pattern is listed")))
     for pattern in policy.mx:
         if not re.fullmatch(r"(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*", pattern):
-            policy.errors.append(f"mx: {pattern} is not a host name or *.domain pattern")
+            message = N_("mx: {pattern} is not a host name or *.domain pattern")
+            policy.errors.append(Problem(message, pattern=pattern))
+
+
+def _field_error(value: str | None, message: str, missing: str, **params: object) -> Problem:
+    """Report an invalid policy field value with ``message``, or a missing or empty one with ``missing``."""
+    if value:
+        return Problem(message, value=value, **params)
+    return Problem(missing, **params)
 
 
 def pattern_matches(pattern: str, host: str) -> bool:

@@ -12,7 +12,9 @@ from smtplab.domain.lookups import DnsAnswer
 from smtplab.domain.model import TlsaCheck
 from smtplab.domain.mtasts import SHORT_MAX_AGE, matching_patterns
 from smtplab.domain.posture import DomainPosture, MxEndpoint
+from smtplab.domain.problem import Problem
 from smtplab.domain.spf import LOOKUP_LIMIT, VOID_LOOKUP_LIMIT
+from smtplab.i18n import N_
 
 Findings = Iterator[DomainFinding]
 
@@ -214,7 +216,7 @@ def _spf_limits(posture: DomainPosture, evidence: tuple[str, ...]) -> Findings:
     )
     if spf.syntax_errors:
         yield DomainFinding(
-            "domain.spf_invalid", domain, {**params, "errors": "; ".join(spf.syntax_errors)}, evidence
+            "domain.spf_invalid", domain, {**params, "errors": tuple(spf.syntax_errors)}, evidence
         )
     if spf.lookups > LOOKUP_LIMIT:
         yield DomainFinding(
@@ -282,11 +284,11 @@ def _dmarc(posture: DomainPosture) -> Findings:
         )
     if record.errors:
         yield DomainFinding(
-            "domain.dmarc_invalid", domain, {**params, "errors": "; ".join(record.errors)}, evidence
+            "domain.dmarc_invalid", domain, {**params, "errors": tuple(record.errors)}, evidence
         )
     if record.tag_errors:
         yield DomainFinding(
-            "domain.dmarc_tag_invalid", domain, {**params, "errors": "; ".join(record.tag_errors)}, evidence
+            "domain.dmarc_tag_invalid", domain, {**params, "errors": tuple(record.tag_errors)}, evidence
         )
     if record.unknown_tags:
         yield DomainFinding(
@@ -345,7 +347,7 @@ def _dkim(posture: DomainPosture) -> Findings:
             yield DomainFinding("domain.dkim_revoked", posture.domain, params, evidence)
         elif key.errors:
             yield DomainFinding(
-                "domain.dkim_invalid", posture.domain, {**params, "errors": "; ".join(key.errors)}, evidence
+                "domain.dkim_invalid", posture.domain, {**params, "errors": tuple(key.errors)}, evidence
             )
         elif key.key_type == "rsa" and key.bits is not None and key.bits < RSA_RECOMMENDED_BITS:
             code = "domain.dkim_key_too_short" if key.bits < RSA_MIN_BITS else "domain.dkim_weak_key"
@@ -375,10 +377,10 @@ def _mta_sts(posture: DomainPosture) -> Findings:
     evidence = _txt_lines(lookup.answer, lookup.records)
     errors = list(lookup.record.errors) if lookup.record else []
     if len(lookup.records) > 1:
-        errors.insert(0, f"{len(lookup.records)} records published, one is allowed")
+        errors.insert(0, Problem(N_("{count} records published, one is allowed"), count=len(lookup.records)))
     if errors:
         yield DomainFinding(
-            "domain.mta_sts_record_invalid", domain, {**params, "errors": "; ".join(errors)}, evidence
+            "domain.mta_sts_record_invalid", domain, {**params, "errors": tuple(errors)}, evidence
         )
         return
     fetch = lookup.fetch
@@ -395,7 +397,7 @@ def _mta_sts(posture: DomainPosture) -> Findings:
     evidence = evidence + tuple(f"{fetch.url}: {line}" for line in policy.text.splitlines() if line.strip())
     if not policy.valid:
         yield DomainFinding(
-            "domain.mta_sts_policy_invalid", domain, {**params, "errors": "; ".join(policy.errors)}, evidence
+            "domain.mta_sts_policy_invalid", domain, {**params, "errors": tuple(policy.errors)}, evidence
         )
         return
     yield from _mta_sts_policy(posture, evidence)
@@ -511,12 +513,15 @@ def _tlsrpt(posture: DomainPosture) -> Findings:
                 "domain.tlsrpt_missing", domain, {"domain": domain}, (_answer_line(lookup.answer),)
             )
         return
-    errors = list(lookup.record.errors) if lookup.record else [f"{len(lookup.records)} records published"]
+    if lookup.record:
+        errors = list(lookup.record.errors)
+    else:
+        errors = [Problem(N_("{count} records published"), count=len(lookup.records))]
     if errors:
         yield DomainFinding(
             "domain.tlsrpt_invalid",
             domain,
-            {"domain": domain, "errors": "; ".join(errors)},
+            {"domain": domain, "errors": tuple(errors)},
             _txt_lines(lookup.answer, lookup.records),
         )
 

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 
 from smtplab.domain.lookups import DnsAnswer, DnsClient
+from smtplab.domain.problem import Problem
+from smtplab.i18n import N_
 
 LOOKUP_LIMIT = 10
 VOID_LOOKUP_LIMIT = 2
@@ -46,7 +48,7 @@ class SpfTerm:
     name: str
     qualifier: str
     value: str | None
-    error: str | None = None
+    error: Problem | None = None
 
     @property
     def counts_lookup(self) -> bool:
@@ -57,7 +59,7 @@ class SpfTerm:
 class SpfRecord:
     text: str
     terms: tuple[SpfTerm, ...]
-    errors: tuple[str, ...]
+    errors: tuple[Problem, ...]
 
     def mechanisms(self) -> list[SpfTerm]:
         return [term for term in self.terms if term.kind == "mechanism"]
@@ -74,14 +76,16 @@ class SpfRecord:
 def parse_spf(text: str) -> SpfRecord:
     """Parse an SPF record; syntax problems are collected, so one bad term does not hide the rest."""
     tokens = text.split()
-    errors: list[str] = []
-    if not tokens or tokens[0].lower() != "v=spf1":
-        errors.append(f"the record must start with v=spf1, not {tokens[0] if tokens else '(empty)'}")
+    errors: list[Problem] = []
+    if not tokens:
+        errors.append(Problem(N_("the record must start with v=spf1, not (empty)")))
+    elif tokens[0].lower() != "v=spf1":
+        errors.append(Problem(N_("the record must start with v=spf1, not {first}"), first=tokens[0]))
     terms = [_parse_term(token) for token in tokens[1:]]
-    errors.extend(f"{term.text}: {term.error}" for term in terms if term.error)
+    errors.extend(Problem.about(term.text, term.error) for term in terms if term.error)
     for name in ("redirect", "exp"):
         if sum(1 for term in terms if term.kind == "modifier" and term.name == name) > 1:
-            errors.append(f"the {name} modifier appears more than once")
+            errors.append(Problem(N_("the {name} modifier appears more than once"), name=name))
     return SpfRecord(text=text, terms=tuple(terms), errors=tuple(errors))
 
 
@@ -90,52 +94,54 @@ def _parse_term(token: str) -> SpfTerm:
     body = token[1:] if token[0] in QUALIFIERS else token
     match = re.match(r"^([A-Za-z][A-Za-z0-9_.-]*)(.*)$", body)
     if match is None:
-        return SpfTerm(token, "mechanism", body.lower(), qualifier, None, "not a mechanism or modifier")
+        error = Problem(N_("not a mechanism or modifier"))
+        return SpfTerm(token, "mechanism", body.lower(), qualifier, None, error)
     name, rest = match.group(1).lower(), match.group(2)
     if rest.startswith("=") and token[0] not in QUALIFIERS:
         value = rest[1:]
-        error = None if _NAME.match(name) and _DOMAIN_SPEC.match(value or "x") else "invalid modifier"
+        valid = _NAME.match(name) and _DOMAIN_SPEC.match(value or "x")
+        error = None if valid else Problem(N_("invalid modifier"))
         if name in ("redirect", "exp") and not value:
-            error = f"{name}= needs a domain"
+            error = Problem(N_("{name}= needs a domain"), name=name)
         return SpfTerm(token, "modifier", name, "", value, error)
-    if name not in MECHANISMS:
-        return SpfTerm(token, "mechanism", name, qualifier, None, "unknown mechanism")
-    if rest and not rest.startswith((":", "/")):
-        return SpfTerm(token, "mechanism", name, qualifier, None, "unknown mechanism")
+    if name not in MECHANISMS or (rest and not rest.startswith((":", "/"))):
+        return SpfTerm(token, "mechanism", name, qualifier, None, Problem(N_("unknown mechanism")))
     value = rest[1:] if rest.startswith(":") else (rest or None)
     return SpfTerm(token, "mechanism", name, qualifier, value, _mechanism_error(name, value))
 
 
-def _mechanism_error(name: str, value: str | None) -> str | None:
+def _mechanism_error(name: str, value: str | None) -> Problem | None:
     if name == "all":
-        return "all takes no argument" if value else None
+        return Problem(N_("all takes no argument")) if value else None
     if name in ("include", "exists"):
-        return None if value and _DOMAIN_SPEC.match(value) else f"{name} needs a domain"
+        if value and _DOMAIN_SPEC.match(value):
+            return None
+        return Problem(N_("{name} needs a domain"), name=name)
     if name in ("ip4", "ip6"):
         return _network_error(name, value)
     if value is None:
         return None
     if name == "ptr":
-        return None if _DOMAIN_SPEC.match(value) else "invalid domain"
+        return None if _DOMAIN_SPEC.match(value) else Problem(N_("invalid domain"))
     match = _CIDR.match(value)
     if (
         match is None
         or (match.group("v4") and int(match.group("v4")) > 32)
         or (match.group("v6") and int(match.group("v6")) > 128)
     ):
-        return "invalid prefix length"
+        return Problem(N_("invalid prefix length"))
     return None
 
 
-def _network_error(name: str, value: str | None) -> str | None:
+def _network_error(name: str, value: str | None) -> Problem | None:
     if not value:
-        return f"{name} needs an address"
+        return Problem(N_("{name} needs an address"), name=name)
     try:
         network = ipaddress.ip_network(value, strict=False)
     except ValueError:
-        return f"invalid {name} address {value}"
+        return Problem(N_("invalid {name} address {value}"), name=name, value=value)
     if (name == "ip4") != (network.version == 4):
-        return f"{value} is not an IPv{name[-1]} address"
+        return Problem(N_("{value} is not an IPv{version} address"), value=value, version=name[-1])
     return None
 
 
@@ -204,9 +210,12 @@ class SpfEvaluation:
         return self.root.parsed if self.root else None
 
     @property
-    def syntax_errors(self) -> list[str]:
+    def syntax_errors(self) -> list[Problem]:
         return [
-            f"{node.domain}: {error}" for node in self.nodes if node.parsed for error in node.parsed.errors
+            Problem.about(node.domain, error)
+            for node in self.nodes
+            if node.parsed
+            for error in node.parsed.errors
         ]
 
     @property
