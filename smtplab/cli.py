@@ -181,7 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smtplab",
         description="Diagnose SMTP servers: ports, banner, EHLO, STARTTLS, TLS, AUTH and relay.",
-        epilog="Exit status: 0 no critical finding, 1 critical findings, 2 invalid usage, 130 interrupted.",
+        epilog="Exit status: 0 no critical finding, 1 critical findings, 2 invalid usage, 130 interrupted. "
+        "scan writes its results without judging them, so it exits 0 when it finished.",
         # Without this, argparse expands a prefix: --password would become --password-env.
         allow_abbrev=False,
     )

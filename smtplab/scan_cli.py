@@ -100,6 +100,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.resume and not args.output:
         raise ValueError("--resume needs --output PATH")
+    if args.output:
+        _check_output(args.output)
+    else:
+        log.warning("no --output PATH: the scan prints its counts and keeps no results")
     config = _config(args)
     items = list(_items(args, parse_endpoints(args.ports), config))
     if not items:
@@ -116,6 +120,24 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     sys.stdout.write(_render(summary, args.format))
     return EXIT_OK
+
+
+def _check_output(path: str) -> None:
+    """Raise ValueError before scanning when the results cannot be written at ``path``.
+
+    A Parquet output is a folder of parts, which may exist already; only its parent must.
+    """
+    from smtplab.report.output import check_writable
+    from smtplab.stream import is_parquet_path
+
+    if not is_parquet_path(path):
+        check_writable(path, "results file")
+        return
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise ValueError(f"folder {str(target.parent)!r} for the results does not exist")
+    if target.exists() and not target.is_dir():
+        raise ValueError(f"{path!r} is a file: a Parquet output is a folder of parts")
 
 
 def _progress_disabled(args: argparse.Namespace) -> bool | None:

@@ -253,6 +253,28 @@ def test_scan_cli_usage_errors(args: list[str], message: str, capsys: pytest.Cap
         assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("missing/x.jsonl", "for the results file does not exist"),
+        (".", "is a folder: give a file name for the results file"),
+        ("missing/x.parquet", "for the results does not exist"),
+        ("file.parquet", "is a file: a Parquet output is a folder"),
+    ],
+)
+def test_scan_cli_checks_output_first(
+    output: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from smtplab.cli import main
+
+    (tmp_path / "file.parquet").write_text("not a folder")
+    with pytest.raises(SystemExit) as exit_info:
+        main([*LOOPBACK_SCAN, "--no-dns", "-o", str(tmp_path / output)])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "missing").exists()
+
+
 def test_scan_line_with_proxy() -> None:
     endpoints = parse_endpoints("2525/plain")
     item = parse_scan_line("192.0.2.7  socks5://127.0.0.1:1080  # via the lab proxy", endpoints, CONFIG)
