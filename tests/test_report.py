@@ -708,3 +708,18 @@ def test_pdf_of_two_runs(broken: smtplab.ProbeResult, healthy: smtplab.ProbeResu
                           text=True, timeout=120).stdout
     assert "mx.shop.test" in text
     assert "smtp.healthy.test" in text
+
+
+def test_pdf_keeps_every_matrix_column(lab: Lab, lab_config: smtplab.ProbeConfig, pdf_tools: dict[str, str],
+                                       tmp_path: Path) -> None:
+    # Two hosts probed on both servers' ports: a matrix far wider than an A4 page.
+    broken_server, healthy_server = lab.servers["broken"], lab.servers["healthy"]
+    ports = [*broken_server.endpoints, *healthy_server.endpoints]
+    result = smtplab.probe_many([broken_server.host, healthy_server.host], ports=ports, config=lab_config)
+    columns = result.to_html().count('<th class="phase"')
+    path = result.to_pdf(tmp_path / "wide.pdf")
+    command = [pdf_tools["pdftotext"], "-layout", str(path), "-"]
+    text = subprocess.run(command, check=True, capture_output=True, text=True, timeout=120).stdout
+    row = next(line for line in text.splitlines() if line.strip().startswith("PIPELINING"))
+    assert columns > 12
+    assert len(row.split()) - 1 == columns
