@@ -135,7 +135,7 @@ def test_compare_servers(kernel_name: str, tmp_path: Path) -> None:
 def test_shareable_report(kernel_name: str, tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     notebook = execute("03-shareable-report", kernel_name, tmp_path, output_dir=str(reports),
-                       report_name="lab")
+                       report_name="lab", language="zh-CN")
     types = output_types(notebook)
     page = (reports / "lab.html").read_text(encoding="utf-8")
     markdown = (reports / "lab.md").read_text(encoding="utf-8")
@@ -150,6 +150,7 @@ def test_shareable_report(kernel_name: str, tmp_path: Path) -> None:
     assert "<script src=" not in page
     assert "plots.plot_findings" not in page  # the code cells' input is hidden
     assert "mx.shop.test" in markdown
+    assert "SMTP 诊断" in markdown  # smtplab's Markdown report follows the notebook's language
     if hasattr(ProbeResult, "to_html"):
         assert "mx.shop.test" in (reports / "lab-smtplab.html").read_text(encoding="utf-8")
 
