@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import json
 from pathlib import Path
 
 import dns.resolver
+import pandas as pd
 import pytest
 
 from smtplab.diagnosis import Severity
-from smtplab.domain import DomainPosture
+from smtplab.domain import DomainPosture, probe_domain
 from smtplab.domain.cli import add_parser, run
 from smtplab.lab import Lab
 
 from domainlab import DomainLab, codes, finding
+from rawserver import serve
 
 
 @pytest.fixture(scope="module")
@@ -391,3 +394,18 @@ def test_reports_show_record_markup_as_text(domain_lab: DomainLab) -> None:
     assert not any("<img" in part for part in outside_code)
     assert "&lt;img src=x onerror=alert(1)&gt;" in markdown
     assert "<img" not in html
+
+
+def test_mx_that_never_greets(domain_lab: DomainLab) -> None:
+    async def never_greet(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+
+    config = dataclasses.replace(domain_lab.config, connect_timeout=1.0, reply_timeout=1.0, probe_timeout=5.0)
+    with serve(never_greet) as port:
+        posture = probe_domain(
+            "silent.test", config=config, mx_endpoints={"mx.silent.test": f"{port}/starttls"}
+        )
+    row = posture.mx.iloc[0]
+    assert bool(row["reachable"]) is True
+    assert row["starttls"] is pd.NA  # unknown: the server never got as far as offering it
+    assert "domain.mx_unreachable" in codes(posture)

@@ -38,7 +38,9 @@ class MxEndpoint:
 
     @property
     def starttls_done(self) -> bool | None:
-        if self.view is None or self.view.reachable is not True:
+        """True after a TLS handshake, False when the server greeted but TLS never started,
+        None when the probe did not get that far (no connection, no greeting)."""
+        if self.view is None or self.view.reachable is not True or self.view.banner is None:
             return None
         return self.view.tls is not None
 
