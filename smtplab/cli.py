@@ -74,10 +74,28 @@ def main(argv: list[str] | None = None) -> int:
             return run_report(args)
         return run_probe(args)
     except ValueError as exc:
-        parser.error(str(exc))
+        _subcommand_parser(parser, args.command).error(_option_names(str(exc)))
     except KeyboardInterrupt:
         return _exit_interrupted(getattr(args, "save", None))
     return EXIT_USAGE
+
+
+# ProbeConfig names its fields in messages; the command line user typed the options.
+_OPTION_NAMES = {"ehlo_name": "--ehlo-name", "mail_from": "--mail-from", "rcpt_to": "--rcpt-to"}
+
+
+def _option_names(message: str) -> str:
+    for field_name, option in _OPTION_NAMES.items():
+        message = message.replace(f"invalid {field_name} ", f"invalid {option} ")
+    return message
+
+
+def _subcommand_parser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    """Return the parser of ``command``, so a usage error shows that command's usage line."""
+    for action in parser._actions:  # argparse keeps its subcommands only in this private list
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            return action.choices[command]
+    return parser
 
 
 def _exit_interrupted(saved: str | None = None) -> int:
@@ -280,6 +298,8 @@ def run_probe(args: argparse.Namespace) -> int:
             raise ValueError("--report writes Markdown: name a .md file, or use smtplab report -o FILE.html")
     if args.save:
         check_writable(args.save, "results file")
+        if Path(args.save).exists():
+            log.warning("%s exists: this run replaces the results in it", args.save)
     if args.resume and not args.save:
         raise ValueError("--resume needs --save FILE.jsonl")
     config = _config(args)

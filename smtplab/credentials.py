@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import getpass
 import os
+import sys
 from dataclasses import dataclass, field
 
 MASK = "********"
@@ -48,8 +49,13 @@ class Credentials:
 
     @classmethod
     def from_prompt(cls, username: str, mechanism: str | None = None) -> Credentials:
-        """Ask for the password on the terminal without echo."""
-        return cls(username, Secret(getpass.getpass(f"Password for {username}: ")), mechanism)
+        """Ask for the password on the terminal without echo, or read one line from a piped stdin."""
+        if sys.stdin.isatty():
+            password = getpass.getpass(f"Password for {username}: ")
+        else:
+            # A piped password is one line on stdin; getpass would warn that input may echo.
+            password = sys.stdin.readline().rstrip("\r\n")
+        return cls(username, Secret(password), mechanism)
 
 
 def secret_forms(values: list[str]) -> list[str]:

@@ -141,7 +141,7 @@ def _endpoint_row(item: EndpointView) -> dict[str, Any]:
         "connect_ms": item.connect_ms,
         "banner": item.banner.text.split("\n")[0] if item.banner else None,
         "banner_host": item.banner_host,
-        "ehlo_host": plain.greeting if plain else None,
+        "ehlo_host": greeting.greeting if (greeting := plain or item.ehlo.get("tls")) else None,
         "software": guesses[0].software if guesses else None,
         "software_confidence": round(guesses[0].confidence, 2) if guesses else None,
         "starttls": item.starttls_offered,

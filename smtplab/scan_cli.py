@@ -102,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--resume needs --output PATH")
     if args.output:
         _check_output(args.output)
+        if Path(args.output).exists() and not args.resume:
+            log.warning("%s exists: this scan replaces it (--resume continues it instead)", args.output)
     else:
         log.warning("no --output PATH: the scan prints its counts and keeps no results")
     config = _config(args)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
@@ -11,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from smtplab.cli import EXIT_CRITICAL, EXIT_OK, EXIT_USAGE, main
+from smtplab.credentials import Credentials
 from smtplab.demo import DOMAIN_COUNTS_MESSAGE
 from smtplab.i18n import gettext_for
 from smtplab.lab import Lab
+from smtplab.result import ProbeResult
 
 PASSWORD = "hunter2-not-a-variable"
 
@@ -275,3 +278,31 @@ def test_scoped_ipv6_literal_is_classified(capsys: pytest.CaptureFixture[str]) -
     status = main(["probe", "fe80::1%lo", "--no-dns", "--ports", "2/plain", "--timeout", "1"])
     assert status == EXIT_CRITICAL
     assert "fe80::1%lo" in capsys.readouterr().out
+
+
+def test_usage_error_names_option_and_command(capsys: pytest.CaptureFixture[str]) -> None:
+    # Port 9 of 127.0.0.1 is closed, should the check regress.
+    with pytest.raises(SystemExit) as exit_info:
+        main(["probe", "127.0.0.1", "--no-dns", "--ports", "9/plain", "--ehlo-name", "bad name"])
+    error = capsys.readouterr().err
+    assert exit_info.value.code == EXIT_USAGE
+    assert "smtplab probe: error: invalid --ehlo-name 'bad name'" in error
+    assert "ehlo_name" not in error
+
+
+def test_piped_password_read_without_warning(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("s3cret pass\n"))
+    credentials = Credentials.from_prompt("alice")
+    captured = capsys.readouterr()
+    assert credentials.password.reveal() == "s3cret pass"
+    assert captured.out == ""
+    assert captured.err == ""
+
+
+def test_implicit_tls_endpoint_has_ehlo_host(healthy: ProbeResult) -> None:
+    frame = healthy.endpoints
+    implicit = frame[frame["mode"] == "tls"]
+    assert len(implicit) == 1
+    assert implicit["ehlo_host"].tolist() == ["smtp.healthy.test"]

@@ -356,3 +356,13 @@ def test_scan_memory_stays_flat(tmp_path: Path) -> None:
             tracemalloc.stop()
     # Keeping the records would make the peak grow about fourfold.
     assert peaks[1000] < 1.5 * peaks[250], peaks
+
+
+def test_scan_cli_warns_before_replacing_output(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from smtplab.cli import main
+
+    output = tmp_path / "old.jsonl"
+    output.write_text("")
+    with caplog.at_level("WARNING", logger="smtplab"):
+        main([*LOOPBACK_SCAN, "--no-dns", "--progress", "never", "-o", str(output)])
+    assert f"{output} exists: this scan replaces it" in caplog.text
