@@ -247,7 +247,7 @@ def test_demo_domain_sections_follow_language(tmp_path: Path) -> None:
         (["report", "x.test", "-o", "x.md", "--timeout", "-1"], "argument --timeout"),
         (["probe", "x.test", "--deadline", "inf"], "argument --deadline: invalid value 'inf'"),
         (["report", "x.test", "-o", ".html"], "no file name before '.html'"),
-        (["probe", "x.test", "--ehlo-name", ""], "invalid ehlo_name"),
+        (["probe", "x.test", "--ehlo-name", ""], "invalid --ehlo-name"),
         (["probe", "x.test", "--ehlo-name", "bücher.test"], "ASCII"),
         (["probe", "x.test", "--mechanism", "FOO"], "invalid choice"),
         (["probe", "127.0.0.1:25"], "give the port separately"),
