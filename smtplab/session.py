@@ -30,6 +30,19 @@ log = logging.getLogger("smtplab")
 # implicit-TLS port is in fact a plaintext SMTP server.
 _PLAINTEXT_CHECK_SECONDS = 5.0
 
+# OpenSSL reasons for a handshake that failed because client and server share
+# no protocol version or cipher. Such a server may still accept the obsolete
+# offers of ``tls_scan``, so the scan runs after these failures too.
+# NOTE: tests cover only TLSV1_ALERT_PROTOCOL_VERSION (a TLS 1.0/1.1-only server).
+_NEGOTIATION_FAILURES = frozenset({
+    "TLSV1_ALERT_PROTOCOL_VERSION",
+    "UNSUPPORTED_PROTOCOL",
+    "NO_PROTOCOLS_AVAILABLE",
+    "SSLV3_ALERT_HANDSHAKE_FAILURE",
+    "NO_SHARED_CIPHER",
+    "NO_CIPHERS_AVAILABLE",
+})
+
 
 class _Retry(Exception):
     """End this attempt and start a new connection for the reason given."""
@@ -65,6 +78,7 @@ class Conversation:
         redactor = Redactor([credentials.password.reveal()] if credentials else [])
         self.redactor = redactor
         self.recorder = Recorder(f"{target.ascii_host}[{address}]:{endpoint.port}", redactor)
+        self._negotiation_failed = False
 
     @property
     def server_hostname(self) -> str | None:
@@ -75,7 +89,7 @@ class Conversation:
         try:
             async with asyncio.timeout(self.config.probe_timeout):
                 await self._run_attempts()
-                if self.config.tls_scan and self._tls_worked():
+                if self.config.tls_scan and self._tls_negotiable():
                     await self._scan_tls_offers()
         except TimeoutError:
             self.recorder.error(
@@ -93,7 +107,10 @@ class Conversation:
             events=self.recorder.events,
         )
 
-    def _tls_worked(self) -> bool:
+    def _tls_negotiable(self) -> bool:
+        """Return True when a handshake worked or failed only because no version or cipher was shared."""
+        if self._negotiation_failed:
+            return True
         return any(event["kind"] == "tls" and event.get("ok") for event in self.recorder.events)
 
     async def _scan_tls_offers(self) -> None:
@@ -247,6 +264,8 @@ class Conversation:
             error, detail = classify(exc)
             self.recorder.add("tls", "tls", ok=False, error=str(error), detail=detail)
             self.recorder.error("tls", error, detail)
+            if isinstance(exc, ssl.SSLError) and exc.reason in _NEGOTIATION_FAILURES:
+                self._negotiation_failed = True
             if implicit and isinstance(exc, ssl.SSLError):
                 raise _Retry(
                     "TLS handshake failed on an implicit-TLS port; checking for plaintext SMTP",

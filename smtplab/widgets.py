@@ -63,6 +63,12 @@ def _ipywidgets() -> Any:
     return ipywidgets
 
 
+def done_message(count: int) -> str:
+    """Return the status line shown after a run that probed ``count`` endpoints."""
+    noun = "endpoint" if count == 1 else "endpoints"
+    return f"Done: {count} {noun} probed."
+
+
 def parse_hosts(text: str) -> list[str]:
     """Split host names or IP literals separated by commas, spaces or new lines."""
     return list(dict.fromkeys(part for part in re.split(r"[\s,]+", text) if part))
@@ -173,7 +179,7 @@ class Explorer:
             self.progress.value += 1
         self.result = merge_results(results)
         self._fill_tabs(self.result)
-        self._show_status(f"Done: {len(self.result.run.endpoints)} endpoints probed.")
+        self._show_status(done_message(len(self.result.run.endpoints)))
         return self.result
 
     def _read_form(self) -> tuple[list[str], tuple[Endpoint, ...], ProbeConfig, Credentials | None]:

@@ -443,6 +443,66 @@ def test_format_override_rejects_mismatch() -> None:
     assert error.value.line == 1
 
 
+# Output of "openssl s_client -quiet -connect 127.0.0.1:PORT 2>&1" (OpenSSL 3.0) against an
+# implicit-TLS test server with a certificate from an untrusted test CA.
+QUIET_IMPLICIT = """Can't use SSL_get_servername
+depth=0 O = trustme v1.2.1, OU = Testing cert #fZlLb4GTRjDrb-vC
+verify error:num=20:unable to get local issuer certificate
+verify return:1
+depth=0 O = trustme v1.2.1, OU = Testing cert #fZlLb4GTRjDrb-vC
+verify error:num=21:unable to verify the first certificate
+verify return:1
+depth=0 O = trustme v1.2.1, OU = Testing cert #fZlLb4GTRjDrb-vC
+verify return:1
+220 hostile.test ESMTP
+250-hostile.test
+250-PIPELINING
+250 8BITMIME
+221 2.0.0 Bye
+"""
+
+
+def test_openssl_quiet_implicit_tls() -> None:
+    assert detect_format(QUIET_IMPLICIT) == "openssl"
+    result = from_transcript(QUIET_IMPLICIT, host="mx.example.com", port=465)
+    row = result.endpoints.iloc[0]
+    assert row["mode"] == "tls"
+    assert row["banner"] == "hostile.test ESMTP"
+    assert row["tls_ok"]
+    assert pd.isna(row["tls_version"])
+    assert not row["cert_verified"]
+    assert "PIPELINING" in set(result.capabilities["keyword"])
+    assert "dns.unresolved" not in codes(result)
+
+
+def test_openssl_quiet_stdout_only() -> None:
+    smtp_lines = QUIET_IMPLICIT[QUIET_IMPLICIT.index("220 "):]
+    result = from_transcript(smtp_lines, format="openssl", host="mx.example.com", port=465)
+    row = result.endpoints.iloc[0]
+    assert row["mode"] == "tls"
+    assert row["banner"] == "hostile.test ESMTP"
+    assert pd.isna(row["cert_verified"])
+
+
+def test_openssl_quiet_starttls() -> None:
+    # "openssl s_client -quiet -starttls smtp" repeats the last plaintext EHLO line first.
+    text = "250 STARTTLS\n250-hostile.test\n250-PIPELINING\n250 8BITMIME\n221 2.0.0 Bye\n"
+    result = from_transcript(text, format="openssl", host="mx.example.com", port=587)
+    row = result.endpoints.iloc[0]
+    assert row["mode"] == "starttls"
+    assert row["tls_ok"]
+    assert "PIPELINING" in set(result.capabilities["keyword"])
+
+
+@pytest.mark.parametrize("text", [
+    "no smtp here\n",
+    "Can't use SSL_get_servername\ndepth=0 O = test\nverify return:1\n",
+])
+def test_openssl_without_smtp_lines(text: str) -> None:
+    with pytest.raises(TranscriptError, match="no SMTP lines found"):
+        from_transcript(text, format="openssl", host="mx.example.com", port=465)
+
+
 MALFORMED = [
     ("", None, "empty"),
     ("hello world\n", None, "unknown transcript format"),

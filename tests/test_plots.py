@@ -239,6 +239,24 @@ def test_latency_failed_handshake(samples: dict[str, ProbeResult]) -> None:
     assert "banner" not in set(implicit["stage"].astype(str))
 
 
+def test_latency_plot_hatches_failed_stage(samples: dict[str, ProbeResult]) -> None:
+    frame = plots.latency_frame(samples["lab-broken"])
+    figure = plots.plot_latency(frame)
+    bars = figure.axes[0].patches
+    assert len(bars) == len(frame)
+    failed = frame["ok"].eq(False).fillna(False).tolist()
+    assert any(failed)
+    for bar, stage_failed in zip(bars, failed, strict=True):
+        assert bar.get_hatch() == ("//" if stage_failed else None)
+
+
+def test_latency_plot_unknown_ok_not_hatched(samples: dict[str, ProbeResult]) -> None:
+    frame = plots.latency_frame(samples["lab-broken"]).head(1)
+    frame.loc[:, "ok"] = pd.NA
+    figure = plots.plot_latency(frame)
+    assert figure.axes[0].patches[0].get_hatch() is None
+
+
 def test_latency_keeps_every_attempt(samples: dict[str, ProbeResult]) -> None:
     result = samples["opensmtpd"]
     frame = plots.latency_frame(result)

@@ -8,7 +8,7 @@ import pytest
 
 import smtplab
 from smtplab.lab import Lab
-from smtplab.widgets import TAB_NAMES, Explorer, merge_results, parse_hosts
+from smtplab.widgets import TAB_NAMES, Explorer, done_message, merge_results, parse_hosts
 
 
 def lab_explorer(lab: Lab) -> Explorer:
@@ -112,6 +112,26 @@ def test_explorer_username_needs_password(lab: Lab) -> None:
 def test_explorer_unknown_tab(lab: Lab) -> None:
     with pytest.raises(ValueError, match="unknown tab"):
         lab_explorer(lab).tab_html("charts")
+
+
+def test_explorer_status_one_endpoint(lab: Lab) -> None:
+    server = lab.servers["healthy"]
+    explorer = lab_explorer(lab)
+    explorer.hosts.value = server.host
+    explorer.ports.value = server.endpoints[0]
+
+    explorer.run_button.click()
+
+    assert "Done: 1 endpoint probed." in explorer.status.value
+
+
+@pytest.mark.parametrize(("count", "message"), [
+    (0, "Done: 0 endpoints probed."),
+    (1, "Done: 1 endpoint probed."),
+    (2, "Done: 2 endpoints probed."),
+])
+def test_done_message_plural(count: int, message: str) -> None:
+    assert done_message(count) == message
 
 
 def test_parse_hosts_separators() -> None:

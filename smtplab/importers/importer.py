@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from smtplab import __version__
 from smtplab.config import ProbeConfig
-from smtplab.importers.conversation import Line, ParsedTranscript, split_lines
+from smtplab.importers.conversation import Line, ParsedTranscript, TranscriptError, split_lines
 from smtplab.importers.dialogue import DIALOGUE_LINE, parse_dialogue
 from smtplab.importers.openssl import CONNECT_ERRNO, CONNECTED, NEW_SESSION, parse_openssl
 from smtplab.importers.swaks import INFO_PREFIX, RECV_PREFIXES, SEND_PREFIXES, parse_swaks
@@ -28,16 +28,19 @@ PARSERS: dict[str, Callable[[list[Line]], ParsedTranscript]] = {
 
 _SWAKS_PREFIXES = (INFO_PREFIX, *SEND_PREFIXES, *RECV_PREFIXES)
 _OPENSSL_SUMMARY = re.compile(r"^SSL handshake has read \d+ bytes")
+# s_client prints these verification lines on stderr, with or without -quiet.
+_OPENSSL_VERIFY = re.compile(r"^(?:depth=\d+ |verify return:\d+$|verify error:num=\d+:)")
 
 
 def detect_format(text: str) -> str:
     """Name the format of a transcript: ``openssl``, ``swaks`` or ``dialogue``.
 
     The first rule that any line matches wins. A ``CONNECTED(``, ``connect:errno=``,
-    ``New, ..., Cipher is`` or ``SSL handshake has read`` line means openssl. A line
-    starting with one of swaks' prefixes (``=== ``, `` -> ``, `` ~> ``, ``<-  ``,
-    ``<~  ``, ``<** ``, ``<~* ``, ``**> ``, ``*~> ``) means swaks. An ``S:``, ``C:``,
-    ``<`` or ``>`` line means a dialogue. Raises ValueError when no rule matches.
+    ``New, ..., Cipher is``, ``SSL handshake has read``, ``depth=N`` or ``verify return:``
+    line means openssl. A line starting with one of swaks' prefixes (``=== ``, `` -> ``,
+    `` ~> ``, ``<-  ``, ``<~  ``, ``<** ``, ``<~* ``, ``**> ``, ``*~> ``) means swaks.
+    An ``S:``, ``C:``, ``<`` or ``>`` line means a dialogue. Raises ValueError when no
+    rule matches.
     """
     lines = [line for _, line in split_lines(text) if line.strip()]
     if any(_is_openssl_line(line) for line in lines):
@@ -49,14 +52,15 @@ def detect_format(text: str) -> str:
     raise ValueError(
         "unknown transcript format: expected swaks output (lines starting '=== ', ' -> ', "
         "'<-  '), openssl s_client output (a 'CONNECTED(' line) or a dialogue (lines "
-        "starting 'S:' and 'C:'); pass format='swaks', 'openssl' or 'dialogue' to choose"
+        "starting 'S:' and 'C:'); pass format='swaks', 'openssl' or 'dialogue' to choose, "
+        "for example format='openssl' for the bare SMTP lines of 'openssl s_client -quiet'"
     )
 
 
 def _is_openssl_line(line: str) -> bool:
     return bool(
         CONNECTED.match(line) or CONNECT_ERRNO.match(line) or NEW_SESSION.match(line)
-        or _OPENSSL_SUMMARY.match(line)
+        or _OPENSSL_SUMMARY.match(line) or _OPENSSL_VERIFY.match(line)
     )
 
 
@@ -88,9 +92,20 @@ def from_transcript(
     if parser is None:
         raise ValueError(f"unknown transcript format {chosen!r}: expected one of {', '.join(PARSERS)}")
     parsed = parser(split_lines(text))
+    _check_not_empty(parsed, chosen)
     run = _run_record(parsed, chosen, host=host, port=port, mode=mode)
     log.info("imported a %s transcript of %s port %s", chosen, run.hosts[0].host, run.endpoints[0].port)
     return ProbeResult(run)
+
+
+def _check_not_empty(parsed: ParsedTranscript, chosen: str) -> None:
+    """Raise TranscriptError when the parser found no connection, handshake or SMTP line."""
+    if any(event["kind"] != "end" for event in parsed.events):
+        return
+    raise TranscriptError(
+        0, f"no SMTP lines found in the {chosen} transcript. Expected server replies such as "
+        "'220 mail.example.com ESMTP'. Check format= and that the whole output was copied.",
+    )
 
 
 def _run_record(

@@ -17,6 +17,11 @@ With ``-starttls smtp``, s_client sends EHLO and STARTTLS itself and shows neith
 them nor the greeting, so the plaintext phase stays unknown. Such a session is told
 apart from implicit TLS by a pasted ``openssl s_client ...`` command line, when there
 is one, or else by the first reply after the dump: a 220 greeting means implicit TLS.
+
+With ``-quiet`` there is no dump, so the SMTP lines start at once, after the
+``depth=``/``verify`` lines when stderr was captured too. The handshake then counts
+as done with unknown version, cipher and certificate, and a ``verify error`` line
+marks the certificate as not verified.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ NEW_SESSION = re.compile(r"^New, (\S+), Cipher is (\S+)$")
 _PROTOCOL = re.compile(r"^\s*Protocol\s*:\s*(\S+)$")
 _CIPHER = re.compile(r"^\s*Cipher\s*:\s*(\S+)$")
 _VERIFY = re.compile(r"^Verify return code: (\d+) \((.*)\)$")
+_VERIFY_ERROR = re.compile(r"^verify error:num=\d+:(.*)$")
 # OpenSSL's error queue: "HEX:error:HEXCODE:library:function:reason:file:line:".
 _OPENSSL_ERROR = re.compile(r"^[0-9A-Fa-f]+:error:[0-9A-Fa-f]+:([^:]*):([^:]*):([^:]*)")
 _REPLY_START = re.compile(r"^[2-5]\d\d(?:[ -]|$)")
@@ -88,6 +94,7 @@ class _OpensslReader:
         self._starttls_noted = False
         self._typed_seen = False
         self._chain: list[str] | None = None
+        self._verify_error: str | None = None
 
     def feed(self, number: int, text: str) -> None:
         if self._state == "handshake":
@@ -115,6 +122,11 @@ class _OpensslReader:
             self._chain = list(self.pem.certificates)
         if "s_client" in text and not self.builder.events:
             self._read_command(text)
+        elif _REPLY_START.match(text) and not self.builder.events and self._verify is None:
+            self._quiet_handshake(number)
+            self._protocol_line(number, text)
+        elif (match := _VERIFY_ERROR.match(text)) and self._verify_error is None:
+            self._verify_error = match.group(1)
         elif CONNECTED.match(text):
             self.builder.connect(number, self.address, self.port)
             self.builder.connected(number)
@@ -186,6 +198,20 @@ class _OpensslReader:
             builder.attach_certificate(self.pem.first_line, self.pem.first)
         if self._chain:
             builder.attach_chain(self.pem.first_line, self._chain)
+        if self.mode == "starttls":
+            self._note_starttls(number)
+
+    def _quiet_handshake(self, number: int) -> None:
+        """Record the handshake of ``-quiet`` output, which printed an SMTP line and no dump."""
+        self._state = "protocol"
+        builder = self.builder
+        if self._verify_error is not None:
+            builder.verify_failed(number, self._verify_error)
+        builder.start_tls(number, verified=None)
+        builder.note(
+            number, "openssl s_client -quiet output: TLS version, cipher and certificate "
+            "are not shown", "tls",
+        )
         if self.mode == "starttls":
             self._note_starttls(number)
 

@@ -109,6 +109,11 @@ def _stage(name: str, attempt: int, start: float, end: float, *, ok: bool) -> di
     return {"attempt": attempt, "stage": name, "start_ms": start, "ms": round(end - start, 1), "ok": ok}
 
 
+def _is_failed(ok: object) -> bool:
+    """Tell whether a stage failed. ``ok`` comes from a nullable column: a numpy bool or ``pd.NA``."""
+    return not pd.isna(ok) and not bool(ok)
+
+
 def plot_latency(result: ProbeResult | pd.DataFrame, *, title: str | None = None) -> Figure:
     """Draw each endpoint's stages on a time line; failed stages are hatched."""
     frame = result if isinstance(result, pd.DataFrame) else latency_frame(result)
@@ -124,10 +129,11 @@ def plot_latency(result: ProbeResult | pd.DataFrame, *, title: str | None = None
     axes = figure.add_subplot()
     for row in frame.itertuples(index=False):
         position = labels.index(row.label)
+        failed = _is_failed(row.ok)
         axes.barh(
             position, row.ms, left=row.start_ms, height=0.6, color=STAGE_COLORS[row.stage],
-            edgecolor="#d62728" if row.ok is False else "white",
-            hatch="//" if row.ok is False else None,
+            edgecolor="#d62728" if failed else "white",
+            hatch="//" if failed else None,
         )
     axes.set_yticks(range(len(labels)), labels, fontsize=8)
     axes.invert_yaxis()
