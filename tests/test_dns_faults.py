@@ -39,7 +39,8 @@ def test_dns_fault_is_classified(name: str, error: str, nameserver: str) -> None
     assert time.monotonic() - started < 5.0
     row = result.endpoints.iloc[0]
     assert row["error_class"] == error
-    assert "dns.unresolved" in set(result.findings["code"])
+    expected = "dns.unresolved" if error in ("dns_nxdomain", "dns_no_address") else "host.dns_failed"
+    assert expected in set(result.findings["code"])
 
 
 def test_truncated_answer_retries_over_tcp(nameserver: str) -> None:

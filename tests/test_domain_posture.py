@@ -365,7 +365,7 @@ def test_report_lists_submission_servers(good: DomainPosture, lab: Lab) -> None:
     markdown = good.to_markdown("en")
     chinese = good.to_html("zh-CN")
     assert "### Submission servers" in markdown
-    row = f"| smtp.healthy.test | 127.0.0.3 | {port} | starttls | ✓ | ✓ | ✓ | – | PLAIN LOGIN | – |"
+    row = f"| smtp.healthy.test | 127.0.0.3 | {port} | STARTTLS | ✓ | ✓ | ✓ | – | PLAIN LOGIN | – |"
     assert row in markdown
     assert "邮件提交服务器" in chinese
     assert f"<td>{port}</td>" in chinese

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 
 import pandas as pd
 
 import smtplab
 from smtplab.lab import Lab
+from smtplab.report.summary import render_summary
 
 from rawserver import free_port, greets_with, serve, silent
 
@@ -41,6 +43,33 @@ def test_silent_server_is_reply_timeout() -> None:
     assert row["error_class"] == "reply_timeout"
     assert row["error_step"] == "banner"
     assert elapsed < LITERAL.probe_timeout
+
+
+def test_silent_server_stops_at_greeting() -> None:
+    with serve(silent) as port:
+        result = smtplab.probe("127.0.0.1", ports=[f"{port}/starttls"], config=LITERAL)
+    timeouts = [finding for finding in result.finding_list if finding.code == "probe.timeout"]
+    assert len(timeouts) == 1
+    assert timeouts[0].params["step"] == "BANNER"
+    summary = render_summary(result)
+    assert "no reply in time during the greeting" in summary
+    assert "during connecting" not in summary
+
+
+def test_unanswered_nameserver() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as mute:
+        mute.bind(("127.0.0.1", 0))  # receives the queries and never replies
+        host, port = mute.getsockname()
+        config = smtplab.ProbeConfig(nameserver=f"{host}:{port}", dns_timeout=1.0)
+        result = smtplab.probe("smtp.healthy.test", ports=["25"], config=config)
+    row = _only_row(result)
+    assert row["error_class"] == "dns_timeout"
+    codes = set(result.findings["code"])
+    assert "host.dns_failed" in codes
+    assert "dns.unresolved" not in codes
+    summary = render_summary(result)
+    assert "DNS lookup timed out (A: timeout, AAAA: timeout)" in summary
+    assert "during the DNS lookup" not in summary
 
 
 def test_deadline_ends_probe() -> None:

@@ -54,8 +54,8 @@ AUTH_FAILED = "535 5.7.8 Error: authentication failed: authentication failure"
 
 EXPECTED_SEVERITY: dict[Severity, set[str]] = {
     Severity.CRITICAL: {
-        "dns.unresolved", "host.unreachable", "tls.starttls_refused", "tls.starttls_failed",
-        "tls.implicit_failed",
+        "dns.unresolved", "host.dns_failed", "host.unreachable", "tls.starttls_refused",
+        "tls.starttls_failed", "tls.implicit_failed",
         "tls.implicit_plaintext", "tls.starttls_extra_data", "cert.expired", "auth.none",
         "auth.submission_missing", "auth.accepted_early", "auth.rejected", "relay.open",
         "relay.auth_denied",
@@ -399,6 +399,13 @@ def greeted(port: int = 587, banner: str = BANNER) -> EndpointRecord:
     return Events(port).connect().greeting(banner).ehlo(*MODERN, "STARTTLS").record()
 
 
+def dns_failed(a_status: str, aaaa_status: str, error: str) -> Callable[[], ProbeResult]:
+    """A run whose A and AAAA lookups of HOST ended with these statuses, so nothing was probed."""
+    detail = f"A: {a_status}, AAAA: {aaaa_status}"
+    lookups = [answer(HOST, "A", status=a_status), answer(HOST, "AAAA", status=aaaa_status)]
+    return lambda: run_of(lookups=lookups, error=(error, detail))
+
+
 REACHABILITY = [
     fires("dns.unresolved", "nxdomain",
           lambda: run_of(lookups=[answer(HOST, "A", status="nxdomain"),
@@ -407,6 +414,19 @@ REACHABILITY = [
           f"A {HOST}: nxdomain", f"AAAA {HOST}: nxdomain", cause="A: nxdomain, AAAA: nxdomain"),
     misses("dns.unresolved", "only AAAA missing",
            lambda: run_of(greeted(25), lookups=resolved())),
+    misses("dns.unresolved", "lookups timed out", dns_failed("timeout", "timeout", "dns_timeout"),
+           "host.dns_failed"),
+    fires("host.dns_failed", "lookups timed out", dns_failed("timeout", "timeout", "dns_timeout"),
+          f"A {HOST}: timeout", f"AAAA {HOST}: timeout", status="timeout",
+          cause="A: timeout, AAAA: timeout"),
+    fires("host.dns_failed", "SERVFAIL and timeout", dns_failed("servfail", "timeout", "dns_timeout"),
+          f"A {HOST}: servfail", status="servfail, timeout"),
+    fires("host.dns_failed", "SERVFAIL", dns_failed("servfail", "no_answer", "dns_failure"),
+          f"A {HOST}: servfail", status="servfail"),
+    misses("host.dns_failed", "nxdomain", dns_failed("nxdomain", "nxdomain", "dns_nxdomain"),
+           "dns.unresolved"),
+    misses("host.dns_failed", "no address record", dns_failed("no_answer", "no_answer", "dns_no_address"),
+           "dns.unresolved"),
     fires("port.refused", "connection refused",
           lambda: run_of(connection_refused()), f"error refused at connect: {REFUSED}"),
     misses("port.refused", "closed after connect",
@@ -496,6 +516,13 @@ SESSION = [
                          .add("send", "mail", text="MAIL FROM:<smtplab@example.com>")
                          .error("deadline", "deadline", "probe exceeded its deadline of 90 s").record()),
           "error deadline at deadline: probe exceeded its deadline of 90 s", step="MAIL"),
+    fires("probe.timeout", "no greeting",
+          lambda: run_of(Events().connect().error("banner", "reply_timeout", NO_REPLY).record()),
+          "error reply_timeout at banner: no reply within 30 s", step="BANNER"),
+    fires("probe.timeout", "no handshake on an implicit-TLS port",
+          lambda: run_of(Events(465, "tls").connect().error("deadline", "deadline", "deadline of 9 s")
+                         .record()),
+          step="TLS"),
     misses("probe.timeout", "connect timed out", lambda: run_of(filtered()), "port.timeout"),
     fires("probe.protocol_error", "HTTP on the port",
           stalled_at_ehlo("protocol_error", "invalid reply line 'HTTP/1.1 400 Bad Request'"),
@@ -743,6 +770,11 @@ def tls_on(*ports: int, auth: tuple[str, ...] = ()) -> Callable[[], ProbeResult]
     return build
 
 
+def mx_and_cleartext_submission() -> ProbeResult:
+    """Port 25 reaches TLS without AUTH, and port 587 offers neither STARTTLS nor AUTH."""
+    return run_of(imported(submission(inside=MODERN), port=25), imported(cleartext(), port=587))
+
+
 def starttls_rejected_session() -> str:
     return dialogue(server(220, BANNER), ehlo(*MODERN, "STARTTLS"), "C: STARTTLS",
                     f"S: {STARTTLS_UNAVAILABLE}")
@@ -771,11 +803,19 @@ AUTH = [
           lambda: one(submission(plain=(*MODERN, "AUTH=LOGIN", "STARTTLS"))), "S: 250-AUTH=LOGIN"),
     misses("auth.plaintext", "AUTH inside TLS only", lambda: one(submission()), "auth.after_starttls"),
     misses("auth.plaintext", "implicit TLS", lambda: one(implicit_tls(), port=465, mode="tls")),
-    fires("auth.none", "no AUTH on 25 or 587", tls_on(25, 587), "S: 250 SMTPUTF8"),
+    fires("auth.none", "25 without AUTH, 587 without STARTTLS", mx_and_cleartext_submission,
+          "S: 250 SMTPUTF8"),
     misses("auth.none", "AUTH on 587 only", tls_on(25, 587, auth=("AUTH PLAIN",))),
     misses("auth.none", "TLS never reached", lambda: one(starttls_rejected_session()), "auth.unknown"),
+    fires("auth.none", "25 without AUTH, 587 refused",
+          lambda: run_of(imported(submission(inside=MODERN), port=25), connection_refused(587)),
+          "S: 250 SMTPUTF8"),
+    misses("auth.none", "port 25 only", tls_on(25)),
+    misses("auth.none", "no AUTH on 25 or 587", tls_on(25, 587), "auth.submission_missing"),
     fires("auth.submission_missing", "587 without AUTH", tls_on(587), "S: 250 SMTPUTF8"),
-    misses("auth.submission_missing", "port 25 without AUTH", tls_on(25), "auth.none"),
+    fires("auth.submission_missing", "implicit TLS on another port without AUTH",
+          lambda: one(implicit_tls(keywords=MODERN), port=2465, mode="tls"), "S: 250 SMTPUTF8"),
+    misses("auth.submission_missing", "port 25 without AUTH", tls_on(25)),
     misses("auth.submission_missing", "TLS never reached",
            lambda: one(starttls_rejected_session()), "auth.unknown"),
     fires("auth.unknown", "STARTTLS refused", lambda: one(starttls_rejected_session()), "S: 250 STARTTLS"),

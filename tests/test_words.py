@@ -49,6 +49,22 @@ def test_failure_and_stopped_phrases() -> None:
     assert chinese.no_auth() != english.no_auth()
 
 
+@pytest.mark.parametrize("error", [ErrorClass.DNS_TIMEOUT, ErrorClass.DNS_FAILURE, ErrorClass.DNS_NXDOMAIN,
+                                   ErrorClass.DNS_NO_ADDRESS])
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_dns_failure_omits_step(error: ErrorClass, lang: str) -> None:
+    phrases = Phrases(lang)
+    text = phrases.failure(error, "dns", "A: timeout, AAAA: timeout")
+    assert phrases.step_name("dns") not in text
+    assert text.startswith(phrases.error_name(error))
+    assert "A: timeout, AAAA: timeout" in text
+
+
+def test_dns_failure_phrase() -> None:
+    failure = Phrases("en").failure(ErrorClass.DNS_TIMEOUT, "dns", "A: timeout, AAAA: timeout")
+    assert failure == "DNS lookup timed out (A: timeout, AAAA: timeout)"
+
+
 @pytest.mark.parametrize("lang", ["en", "zh-CN"])
 def test_templates_use_the_same_words(lang: str) -> None:
     template_globals = environment(lang, html=False).globals

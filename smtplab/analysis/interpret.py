@@ -257,14 +257,18 @@ def stopped_step(item: EndpointView) -> str | None:
     """Return the protocol step of the conversation at its last error, or None without an error.
 
     A probe deadline is recorded with the step ``deadline``, so the step comes from
-    the last line sent or received (or the TLS handshake) before the error.
+    the last line sent or received (or the TLS handshake) before the error. Once the
+    connection is established, the step is what the server must send first: the TLS
+    handshake on an implicit-TLS port, the greeting on any other.
     """
     step: str | None = None
     stopped: str | None = None
     for event in item.record.events:
         if "check" in event:
             continue
-        if event["kind"] in ("connect", "send", "recv", "tls"):
+        if event["kind"] == "connected":
+            step = "tls" if item.record.mode == "tls" else "banner"
+        elif event["kind"] in ("connect", "send", "recv", "tls"):
             step = event["step"]
         elif event["kind"] == "error":
             stopped = step or event["step"]

@@ -35,6 +35,13 @@ _KINDS = (
     FindingKind("dns.unresolved", CRIT, N_("{host} does not resolve to an address"),
                 N_("A and AAAA lookups failed ({cause}), so no port could be probed."),
                 N_("Publish an A (and AAAA) record for the host, or check the resolver used.")),
+    FindingKind("host.dns_failed", CRIT, N_("DNS lookups for {host} failed: {status}"),
+                N_("The A and AAAA lookups got no final answer ({cause}), so no port could be probed. "
+                   "The name may still exist: the resolver or the domain's name servers timed out or "
+                   "reported a failure."),
+                N_("Check that the resolver used (--nameserver, or the system's) answers queries, then "
+                   "that each name server of the domain answers for {host}, for example with "
+                   "dig @SERVER {host} A.")),
     FindingKind("port.refused", WARN, N_("Port {port} refuses connections"),
                 N_("Nothing listens on port {port} of {address}: the connection was refused."),
                 N_("Start the service on this port or stop telling clients to use it."),

@@ -11,6 +11,20 @@ from smtplab.analysis.interpret import EndpointView
 from smtplab.record import HostRecord
 
 SUBMISSION_PORTS = (587, 465)
+"""Submission (RFC 6409) and submission over implicit TLS (RFC 8314 section 3.3)."""
+
+RELAY_PORT = 25
+"""The port where servers accept mail from other servers (RFC 5321), which needs no AUTH."""
+
+
+def is_submission(item: EndpointView) -> bool:
+    """Tell whether an endpoint is probed as a submission service, where clients log in to send.
+
+    That is a port of ``SUBMISSION_PORTS`` in any mode, or any port probed with implicit
+    TLS: RFC 8314 defines implicit TLS for submission, and relay between servers on
+    port 25 uses STARTTLS.
+    """
+    return item.record.port in SUBMISSION_PORTS or item.record.mode == "tls"
 
 
 def _plain_name(name: str) -> str:

@@ -16,6 +16,7 @@ from smtplab.diagnosis.severity import Severity
 from smtplab.domain.posture import DomainPosture
 from smtplab.i18n import check_language, translations
 from smtplab.report.templating import markdown_cell, markdown_text
+from smtplab.report.words import Phrases
 
 MAX_VALUE_CHARS = 120
 """Longer record values (DKIM keys) are shortened in tables; the records frame keeps them whole."""
@@ -59,6 +60,8 @@ def _environment(lang: str, *, html: bool) -> jinja2.Environment:
     env.filters["cell"] = _html_cell if html else markdown_cell
     env.filters["as_text"] = str if html else markdown_text
     env.filters["yesno"] = _yes_no
+    phrases = Phrases(lang)
+    env.globals.update(error_name=phrases.error_name, mode_name=phrases.mode_name)
     return env
 
 

@@ -28,7 +28,8 @@ MASK = "********"
 def environment(lang: str, *, html: bool) -> jinja2.Environment:
     """Build an environment that renders in ``lang``. ``html`` turns on autoescaping and HTML filters.
 
-    The globals ``error_name`` and ``step_name`` name error classes and protocol steps in ``lang``.
+    The globals ``error_name``, ``step_name`` and ``mode_name`` name error classes, protocol steps
+    and endpoint modes in ``lang``.
     """
     check_language(lang)
     env = jinja2.Environment(
@@ -51,6 +52,7 @@ def environment(lang: str, *, html: bool) -> jinja2.Environment:
         supported_mechanisms=SUPPORTED_MECHANISMS,
         error_name=phrases.error_name,
         step_name=phrases.step_name,
+        mode_name=phrases.mode_name,
     )
     return env
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from smtplab.errors import ERROR_NAMES
+from smtplab.errors import ERROR_NAMES, ErrorClass
 from smtplab.i18n import N_, gettext_for
 
 STEP_NAMES = {
@@ -20,10 +20,19 @@ STEP_NAMES = {
 }
 """Message ids of the protocol steps that are not named by an SMTP command."""
 
+_DNS_ERRORS = frozenset({ErrorClass.DNS_NXDOMAIN, ErrorClass.DNS_NO_ADDRESS, ErrorClass.DNS_TIMEOUT,
+                         ErrorClass.DNS_FAILURE})
+"""Error classes of the DNS step, each named as a DNS result, so a phrase need not add the step."""
+
 COMMAND_STEPS = {"mail": "MAIL FROM", "rcpt": "RCPT TO"}
 """Steps named by their SMTP command, which stays untranslated. Other steps are upper-cased."""
 
+MODE_NAMES = {"tls": N_("implicit TLS"), "plain": N_("plain SMTP")}
+"""Message ids of the endpoint modes other than STARTTLS, which keeps its protocol name."""
+
 FAILURE = N_("%(error)s during %(step)s (%(detail)s)")
+FAILURE_WITHOUT_STEP = N_("%(error)s (%(detail)s)")
+"""The failure phrase for an error whose name already says the step, as "DNS lookup timed out" does."""
 STOPPED = N_("stopped during %(step)s: %(error)s")
 NO_AUTH = N_("no AUTH")
 
@@ -50,7 +59,14 @@ class Phrases:
             return self._text(message)
         return COMMAND_STEPS.get(step or "", (step or "").upper())
 
+    def mode_name(self, mode: str | None) -> str:
+        """Name an endpoint mode: STARTTLS, implicit TLS or plain SMTP."""
+        message = MODE_NAMES.get(mode or "")
+        return "STARTTLS" if message is None else self._text(message)
+
     def failure(self, error: object, step: str | None, detail: object) -> str:
+        if step == "dns" and str(error) in _DNS_ERRORS:
+            return self._text(FAILURE_WITHOUT_STEP, error=self.error_name(error), detail=detail)
         return self._text(FAILURE, error=self.error_name(error), step=self.step_name(step), detail=detail)
 
     def stopped(self, error: object, step: str | None) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from smtplab.diagnosis.context import SUBMISSION_PORTS, HostContext
+from smtplab.analysis.interpret import EndpointView
+from smtplab.diagnosis.context import RELAY_PORT, HostContext, is_submission
 from smtplab.diagnosis.evidence import step_lines
 from smtplab.diagnosis.finding import Finding
 from smtplab.diagnosis.rules.base import at
@@ -31,11 +32,21 @@ def auth_offer(context: HostContext) -> Iterator[Finding]:
 
 
 def host_without_auth(context: HostContext) -> Iterator[Finding]:
+    """Report that no port offers AUTH, unless only the relay port 25 was probed.
+
+    A host probed only as an inbound MX needs no AUTH. Any other probed endpoint counts,
+    even one that refused connections or uses a nonstandard number (2525 and the lab's
+    stand-in ports), because it may be a submission service. Where a submission endpoint
+    itself lacks AUTH, ``auth.submission_missing`` names that port, so this host-wide
+    finding stays for the cases that one does not cover.
+    """
     greeted = [item for item in context.views if item.ehlo]
     inside = [item for item in greeted if "tls" in item.ehlo]
-    if not inside:
+    if not inside or all(item.record.port == RELAY_PORT for item in context.views):
         return
-    if any(item.auth_mechanisms(phase) for item in greeted for phase in ("plain", "tls")):
+    if any(_offers_auth(item) for item in greeted):
+        return
+    if any(_submission_lacks_auth(item) for item in greeted):
         return
     evidence = tuple(step_lines(inside[0], "ehlo", "tls"))
     yield Finding("auth.none", context.host.host, {}, evidence=evidence)
@@ -43,13 +54,20 @@ def host_without_auth(context: HostContext) -> Iterator[Finding]:
 
 def submission_without_auth(context: HostContext) -> Iterator[Finding]:
     for item in context.views:
-        if item.record.port not in SUBMISSION_PORTS or not item.ehlo:
-            continue
-        if any(item.auth_mechanisms(phase) for phase in ("plain", "tls")):
-            continue
-        if item.ehlo.get("tls") is None and item.record.mode != "plain":
-            continue  # AUTH is usually offered only inside TLS, which was never reached
-        yield at(item, "auth.submission_missing", step_lines(item, "ehlo"))
+        if _submission_lacks_auth(item):
+            yield at(item, "auth.submission_missing", step_lines(item, "ehlo"))
+
+
+def _offers_auth(item: EndpointView) -> bool:
+    return any(item.auth_mechanisms(phase) for phase in ("plain", "tls"))
+
+
+def _submission_lacks_auth(item: EndpointView) -> bool:
+    """Tell whether a submission endpoint showed, inside TLS or on a plaintext-only probe, no AUTH."""
+    if not is_submission(item) or not item.ehlo or _offers_auth(item):
+        return False
+    # AUTH is usually offered only inside TLS, so a STARTTLS probe that never reached TLS is inconclusive.
+    return item.ehlo.get("tls") is not None or item.record.mode == "plain"
 
 
 def auth_unknown(context: HostContext) -> Iterator[Finding]:

@@ -8,17 +8,32 @@ from smtplab.diagnosis.context import SUBMISSION_PORTS, HostContext
 from smtplab.diagnosis.evidence import error_line
 from smtplab.diagnosis.finding import Finding
 from smtplab.diagnosis.rules.base import at
+from smtplab.errors import ErrorClass
+
+_ANSWERED = frozenset({"ok", "nxdomain", "no_answer"})
+"""Statuses of a lookup that got a final answer from the DNS."""
 
 _CONNECT_CODES = {"refused": "port.refused", "timeout": "port.timeout",
                   "unreachable": "port.unreachable", "reset": "port.reset"}
 
 
+# The name does not exist or has no address: the DNS worked and gave a final answer.
+_UNRESOLVED_ERRORS = frozenset({ErrorClass.DNS_NXDOMAIN, ErrorClass.DNS_NO_ADDRESS})
+
+
 def dns_unresolved(context: HostContext) -> Iterator[Finding]:
+    """Report a host without an address, or one whose lookups failed (timeout, SERVFAIL)."""
     host = context.host
     if host.error is None:
         return
     evidence = tuple(f"{entry['rdtype']} {entry['name']}: {entry['status']}" for entry in host.dns)
-    yield Finding("dns.unresolved", host.host, {"cause": host.detail}, evidence=evidence)
+    if host.error in _UNRESOLVED_ERRORS:
+        yield Finding("dns.unresolved", host.host, {"cause": host.detail}, evidence=evidence)
+        return
+    failed = sorted({entry["status"] for entry in host.dns if entry["status"] not in _ANSWERED})
+    status = ", ".join(failed) or str(host.error)
+    yield Finding("host.dns_failed", host.host, {"status": status, "cause": host.detail},
+                  evidence=evidence)
 
 
 def port_unreachable(context: HostContext) -> Iterator[Finding]:
