@@ -723,3 +723,10 @@ def test_pdf_keeps_every_matrix_column(lab: Lab, lab_config: smtplab.ProbeConfig
     row = next(line for line in text.splitlines() if line.strip().startswith("PIPELINING"))
     assert columns > 12
     assert len(row.split()) - 1 == columns
+
+
+def test_pdf_quiet_about_screen_css(broken: smtplab.ProbeResult, pdf_tools: dict[str, str], tmp_path: Path,
+                                    caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="weasyprint"):
+        broken.to_pdf(tmp_path / "quiet.pdf")
+    assert [record.getMessage() for record in caplog.records if record.name.startswith("weasyprint")] == []

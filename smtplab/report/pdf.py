@@ -7,6 +7,7 @@ fonts-wqy-zenhei, named first in the zh-CN font stack of report.css).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,8 +33,28 @@ def write_pdf(results: Sequence[ProbeResult], path: str | Path, lang: str = "en"
     target = Path(path)
     # The report embeds everything it shows, and the fetcher rejects any URL except data:,
     # so rendering fetches nothing from the network or from files. Fonts come from fontconfig.
-    html_class(string=document, url_fetcher=fetcher).write_pdf(target)
+    weasyprint_log = logging.getLogger("weasyprint")
+    screen_rules = _ScreenCssFilter()
+    weasyprint_log.addFilter(screen_rules)
+    try:
+        html_class(string=document, url_fetcher=fetcher).write_pdf(target)
+    finally:
+        weasyprint_log.removeFilter(screen_rules)
     return target
+
+
+class _ScreenCssFilter(logging.Filter):
+    """Drop WeasyPrint's warnings about the style sheet's rules for screens.
+
+    The report's CSS serves browsers too: WeasyPrint ignores what it does not support
+    (overflow-x, print-color-adjust, width media queries) and says so on every run.
+    Other warnings, such as a missing font, still pass.
+    """
+
+    _KNOWN = ("Ignored `", "Expected a media type", "Invalid media type")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self._KNOWN)
 
 
 def load_weasyprint() -> tuple[type, object]:
