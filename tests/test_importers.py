@@ -358,7 +358,12 @@ def test_record_settings() -> None:
     result = from_transcript(read("swaks-broken-starttls.txt"))
     run = result.run
     assert run.vantage == "imported:swaks"
-    assert run.config == smtplab.ProbeConfig(resolve=False).to_dict()
+    defaults = smtplab.ProbeConfig(resolve=False).to_dict()
+    shown = {"ehlo_name", "mail_from", "rcpt_to"}
+    assert {name: value for name, value in run.config.items() if name not in shown} == {
+        name: value for name, value in defaults.items() if name not in shown
+    }
+    assert run.config["ehlo_name"] == EHLO_NAME
     assert len(run.hosts) == 1
     assert len(run.endpoints) == 1
 
@@ -626,3 +631,14 @@ def test_openssl_without_showcerts_has_no_chain(lab: Lab) -> None:
     assert view.tls is not None
     assert view.tls["cert_pem"]
     assert view.chain_pem is None
+
+
+def test_imported_report_shows_the_clients_settings() -> None:
+    result = from_transcript(read("swaks-postfix-auth-plain.txt"), host="mail.postfix.test")
+    config = result.run.config
+    assert (config["ehlo_name"], config["mail_from"], config["rcpt_to"]) == (
+        EHLO_NAME, "smtplab@example.com", "smtplab@example.net"
+    )
+    piped = from_transcript(read("openssl-broken-starttls-piped.txt"), host="mx.shop.test", port=35569)
+    assert piped.run.config["ehlo_name"] is None  # s_client sent its own EHLO, which it does not show
+    assert "EHLO name `–`" in piped.to_markdown()

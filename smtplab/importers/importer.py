@@ -129,12 +129,38 @@ def _run_record(
         started_at=now,
         finished_at=now,
         vantage=f"imported:{chosen}",
-        config=ProbeConfig(resolve=False).to_dict(),
+        config=_config_seen(parsed),
         username=parsed.username,
         hosts=[host_record],
         endpoints=[endpoint],
         tool_version=__version__,
     )
+
+
+_SENT = {
+    "ehlo": re.compile(r"^(?:EHLO|HELO)\s+(\S+)", re.IGNORECASE),
+    "mail": re.compile(r"^MAIL FROM:\s*<([^>]*)>", re.IGNORECASE),
+    "rcpt": re.compile(r"^RCPT TO:\s*<([^>]*)>", re.IGNORECASE),
+}
+_CONFIG_FIELDS = {"ehlo": "ehlo_name", "mail": "mail_from", "rcpt": "rcpt_to"}
+
+
+def _config_seen(parsed: ParsedTranscript) -> dict[str, object]:
+    """Return the run settings with the client's EHLO name and relay test addresses from the transcript.
+
+    What the transcript does not show is None, so a report does not present this
+    machine's defaults as the client's.
+    """
+    settings: dict[str, object] = ProbeConfig(resolve=False).to_dict()
+    settings.update({field: None for field in _CONFIG_FIELDS.values()})
+    for event in parsed.events:
+        pattern = _SENT.get(event.get("step") or "")
+        if event["kind"] != "send" or pattern is None:
+            continue
+        field = _CONFIG_FIELDS[event["step"]]
+        if settings[field] is None and (match := pattern.match(str(event.get("text", "")))):
+            settings[field] = match.group(1)
+    return settings
 
 
 def _host_name(parsed: ParsedTranscript, host: str | None) -> str:
