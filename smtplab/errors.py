@@ -35,6 +35,7 @@ class ErrorClass(StrEnum):
     TLS_FAILED = "tls_failed"
     PLAINTEXT_ON_TLS_PORT = "plaintext_on_tls_port"
     TLS_ON_PLAIN_PORT = "tls_on_plain_port"
+    PROXY_FAILED = "proxy_failed"
 
 
 ERROR_NAMES: dict[str, str] = {
@@ -56,12 +57,17 @@ ERROR_NAMES: dict[str, str] = {
     ErrorClass.TLS_FAILED: N_("TLS failure"),
     ErrorClass.PLAINTEXT_ON_TLS_PORT: N_("plaintext SMTP on a TLS port"),
     ErrorClass.TLS_ON_PLAIN_PORT: N_("TLS on a plaintext port"),
+    ErrorClass.PROXY_FAILED: N_("proxy connection failed"),
 }
 """Each error class in words, as an English message id (keys are the class values)."""
 
 
 class ProtocolError(Exception):
     """A server reply that breaks the SMTP reply grammar (RFC 5321 section 4.2)."""
+
+
+class ProxyFailure(ConnectionError):
+    """The SOCKS proxy could not be reached or rejected the request, so the destination was never tried."""
 
 
 class ReplyTimeout(TimeoutError):
@@ -74,6 +80,8 @@ _UNREACHABLE_ERRNOS = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAI
 def classify(exc: BaseException, *, connecting: bool = False) -> tuple[ErrorClass, str]:
     """Map a low-level exception to an error class and a one-line detail."""
     detail = _describe(exc)
+    if isinstance(exc, ProxyFailure):
+        return ErrorClass.PROXY_FAILED, detail
     if isinstance(exc, ReplyTimeout):
         return ErrorClass.REPLY_TIMEOUT, detail
     if isinstance(exc, TimeoutError):

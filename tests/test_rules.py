@@ -54,7 +54,7 @@ AUTH_FAILED = "535 5.7.8 Error: authentication failed: authentication failure"
 
 EXPECTED_SEVERITY: dict[Severity, set[str]] = {
     Severity.CRITICAL: {
-        "dns.unresolved", "host.dns_failed", "host.unreachable", "tls.starttls_refused",
+        "dns.unresolved", "host.dns_failed", "host.unreachable", "proxy.failed", "tls.starttls_refused",
         "tls.starttls_failed", "tls.implicit_failed",
         "tls.implicit_plaintext", "tls.starttls_extra_data", "cert.expired", "auth.none",
         "auth.submission_missing", "auth.accepted_early", "auth.rejected", "relay.open",
@@ -395,6 +395,16 @@ def filtered(port: int = 25) -> EndpointRecord:
     return Events(port).connect_failed("timeout", CONNECT_TIMEOUT).record()
 
 
+PROXY = "socks5://scanner:********@198.51.100.9:1080"
+PROXY_DOWN = f"ProxyFailure: proxy {PROXY}: [Errno 111] Could not connect to proxy 198.51.100.9:1080"
+
+
+def via_proxy(port: int, error: str, detail: str) -> EndpointRecord:
+    """A connect through PROXY that failed, recorded as a live probe records it."""
+    events = Events(port).add("connect", "connect", address=ADDRESS, port=port)
+    return events.note("connect", f"via proxy {PROXY}").error("connect", error, detail).record()
+
+
 def greeted(port: int = 587, banner: str = BANNER) -> EndpointRecord:
     return Events(port).connect().greeting(banner).ehlo(*MODERN, "STARTTLS").record()
 
@@ -460,6 +470,17 @@ REACHABILITY = [
           errors="refused, timeout"),
     misses("host.unreachable", "one port answers",
            lambda: run_of(connection_refused(25), greeted(587)), "port.refused"),
+    misses("host.unreachable", "proxy not running",
+           lambda: run_of(via_proxy(25, "proxy_failed", PROXY_DOWN),
+                          via_proxy(587, "proxy_failed", PROXY_DOWN)), "proxy.failed"),
+    fires("proxy.failed", "proxy not running",
+          lambda: run_of(via_proxy(25, "proxy_failed", PROXY_DOWN),
+                         via_proxy(587, "proxy_failed", PROXY_DOWN)),
+          f"error proxy_failed at connect: {PROXY_DOWN}", proxy=PROXY, ports="25, 587",
+          detail=PROXY_DOWN),
+    misses("proxy.failed", "proxy reports target refused",
+           lambda: run_of(via_proxy(25, "refused", f"proxy {PROXY}: Connection refused by destination host")),
+           "port.refused", "host.unreachable"),
 ]
 
 # The session: greeting, EHLO, timeouts, protocol errors

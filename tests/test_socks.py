@@ -17,11 +17,13 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NoReturn
 
 import pytest
 
 import smtplab
+from smtplab.config import mask_proxy_password
 from smtplab.lab import Lab
 from smtplab.scan import scan
 
@@ -130,14 +132,38 @@ def test_proxy_with_password_is_masked(auth_proxy: Proxy, tmp_path: object) -> N
     assert f"{USER}:********@" in saved
 
 
-def test_proxy_rejects_wrong_password(auth_proxy: Proxy) -> None:
-    wrong = f"socks5://{USER}:wrong@127.0.0.1:{auth_proxy.port}"
-    with serve(scripted(Script())) as port:
-        result = smtplab.probe("127.0.0.1", ports=[f"{port}/plain"], config=_config(wrong))
+def _assert_proxy_failed(result: smtplab.ProbeResult, proxy_url: str, password: str, tmp_path: Path) -> None:
+    """Check that the run blames the proxy, not the target, and shows the password nowhere."""
     row = result.endpoints.iloc[0]
     assert not row["reachable"]
-    assert row["error_class"] == "unreachable"
-    assert "wrong" not in result.transcript["text"].str.cat(sep="\n")
+    assert row["error_class"] == "proxy_failed"
+
+    codes = result.findings["code"].tolist()
+    assert codes.count("proxy.failed") == 1
+    assert "host.unreachable" not in codes
+    assert "port.unreachable" not in codes
+    finding = next(item for item in result.finding_list if item.code == "proxy.failed")
+    assert finding.params["proxy"] == mask_proxy_password(proxy_url)
+
+    outputs = {
+        "saved run": result.save(tmp_path / "run.jsonl").read_text(),
+        "transcript": result.transcript["text"].str.cat(sep="\n"),
+        "findings": result.findings.to_string(),
+        "markdown report": result.to_markdown(),
+        "Chinese report": result.to_markdown("zh-CN"),
+    }
+    for name, text in outputs.items():
+        assert password not in text, name
+    assert mask_proxy_password(proxy_url) in outputs["markdown report"]
+
+
+def test_proxy_rejects_wrong_password(auth_proxy: Proxy, tmp_path: Path) -> None:
+    wrong_password = "wrong-proxy-pass"
+    wrong = f"socks5://{USER}:{wrong_password}@127.0.0.1:{auth_proxy.port}"
+    with serve(scripted(Script())) as port:
+        result = smtplab.probe("127.0.0.1", ports=[f"{port}/plain"], config=_config(wrong))
+    _assert_proxy_failed(result, wrong, wrong_password, tmp_path)
+    assert "authentication failure" in result.endpoints.iloc[0]["error_detail"]
 
 
 def test_destination_refused_through_proxy(proxy: Proxy) -> None:
@@ -145,15 +171,28 @@ def test_destination_refused_through_proxy(proxy: Proxy) -> None:
     assert result.endpoints.iloc[0]["error_class"] == "refused"
 
 
-def test_proxy_not_running() -> None:
-    closed = f"socks5://127.0.0.1:{free_port()}"
+def test_proxy_not_running(tmp_path: Path) -> None:
+    closed = f"socks5://{USER}:{PASSWORD}@127.0.0.1:{free_port()}"
     with serve(scripted(Script())) as port:
         result = smtplab.probe("127.0.0.1", ports=[f"{port}/plain"], config=_config(closed))
-    row = result.endpoints.iloc[0]
-    assert row["error_class"] == "unreachable"
+    _assert_proxy_failed(result, closed, PASSWORD, tmp_path)
     errors = result.transcript[result.transcript["text"].str.startswith("error")]["text"].tolist()
     assert len(errors) == 1
     assert "Could not connect to proxy" in errors[0]
+
+
+def test_scan_with_dead_proxy(tmp_path: Path) -> None:
+    closed = f"socks5://{USER}:{PASSWORD}@127.0.0.1:{free_port()}"
+    output = tmp_path / "scan.jsonl"
+    summary = scan(["127.0.0.2"], ports=["25/starttls", "587/starttls"], config=_config(closed),
+                   output=str(output))
+    assert summary.errors == {"proxy_failed": 2}
+
+    result = smtplab.load(output)
+    codes = result.findings["code"].tolist()
+    assert codes == ["proxy.failed"]
+    assert result.finding_list[0].params["ports"] == "25, 587"
+    assert PASSWORD not in output.read_text()
 
 
 def test_starttls_and_certificate_through_proxy(

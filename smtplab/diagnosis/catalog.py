@@ -63,6 +63,11 @@ _KINDS = (
                    "filtered, or the network the probe ran from blocks them."),
                 N_("Check that the mail server runs and listens (ss -ltnp), the firewalls, and probe "
                    "again from another network.")),
+    FindingKind("proxy.failed", CRIT, N_("The SOCKS proxy {proxy} failed, so {host} was not probed"),
+                N_("Connecting through the proxy failed before the proxy tried {host} (ports not "
+                   "probed: {ports}): {detail}. Nothing was learned about the mail server."),
+                N_("Check that the proxy runs and listens at this address and port, that the user name "
+                   "and password are right and that its rules allow the connection, then probe again.")),
     FindingKind("port.submission_only", INFO,
                 N_("Port 25 is filtered while a submission port works"),
                 N_("Port 25 timed out but port {port} answered. Consumer and cloud networks often "

@@ -10,13 +10,15 @@ import ssl
 from typing import Any
 
 from smtplab.config import ProbeConfig, mask_proxy_password
-from smtplab.errors import ProtocolError, ReplyTimeout
+from smtplab.errors import ProtocolError, ProxyFailure, ReplyTimeout
 from smtplab.limits import wait_for_connect_turn
 from smtplab.protocol.reply import Reply, ReplyAssembler
 from smtplab.transcript import Recorder
 
 # SOCKS5 reply codes (RFC 1928 section 6) that name a destination problem, as the
-# OSError a direct connection would have raised, so both classify alike.
+# OSError a direct connection would have raised, so both classify alike. These
+# replies are about the target: the proxy worked and tried it. Every other reply
+# code (general failure, not allowed by the ruleset, ...) is a proxy failure.
 _SOCKS_REPLY_ERRORS: dict[int, tuple[type[OSError], int]] = {
     3: (OSError, errno.ENETUNREACH),
     4: (OSError, errno.EHOSTUNREACH),
@@ -28,20 +30,28 @@ async def connect_via_proxy(proxy_url: str, address: str, port: int) -> socket.s
     """Connect to ``address`` and ``port`` through a SOCKS proxy; return the connected socket.
 
     Raises ConnectionRefusedError or OSError (unreachable) when the proxy reports
-    that for the destination, OSError when the proxy itself fails, and
-    TimeoutError when the proxy sends no reply in time.
+    that for the destination. Raises ProxyFailure when the proxy cannot be reached,
+    rejects the credentials, closes the connection, sends an invalid reply or
+    rejects the request for another reason. The messages carry the proxy URL with
+    its password masked.
     """
-    from python_socks import ProxyError
+    from python_socks import ProxyConnectionError, ProxyError
     from python_socks.async_.asyncio import Proxy
 
     proxy = Proxy.from_url(proxy_url, rdns=False)
+    # NOTE: a timeout stays a TimeoutError, classified like a direct connect timeout.
+    # python-socks 3.2 does not report whether it was still connecting to the proxy
+    # or waiting for the proxy to reach the destination, and the second case is a
+    # filtered target port, which must stay a finding about the target.
     try:
         return await proxy.connect(dest_host=address, dest_port=port)
+    except ProxyConnectionError as exc:
+        raise ProxyFailure(f"proxy {mask_proxy_password(proxy_url)}: {exc}") from exc
     except ProxyError as exc:
         message = f"proxy {mask_proxy_password(proxy_url)}: {exc}"
         known = _SOCKS_REPLY_ERRORS.get(exc.error_code or 0)
         if known is None:
-            raise OSError(message) from exc
+            raise ProxyFailure(message) from exc
         error_type, code = known
         raise error_type(code, message) from exc
 
@@ -94,8 +104,8 @@ class SmtpConnection:
         """Open a TCP connection, through ``config.proxy`` when set.
 
         Waits first for the run's connection rate limit, outside the connect
-        timeout. Raises OSError or TimeoutError on failure, also for a proxy
-        that cannot be reached or that reports the destination as unreachable.
+        timeout. Raises OSError or TimeoutError on failure, ProxyFailure (an
+        OSError) for a proxy that cannot be reached or rejects the request.
         """
         await wait_for_connect_turn()
         async with asyncio.timeout(config.connect_timeout):

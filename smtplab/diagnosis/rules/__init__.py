@@ -18,6 +18,7 @@ from smtplab.diagnosis.rules.base import Rule
 
 RULES: tuple[Rule, ...] = (
     reachability.dns_unresolved,
+    reachability.proxy_failed,
     reachability.host_unreachable,
     reachability.port_unreachable,
     reachability.port25_filtered,

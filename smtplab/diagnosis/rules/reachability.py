@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from smtplab.analysis.interpret import EndpointView
 from smtplab.diagnosis.context import SUBMISSION_PORTS, HostContext
 from smtplab.diagnosis.evidence import error_line
 from smtplab.diagnosis.finding import Finding
@@ -44,7 +45,9 @@ def port_unreachable(context: HostContext) -> Iterator[Finding]:
 
 
 def host_unreachable(context: HostContext) -> Iterator[Finding]:
-    probed = [item for item in context.views if item.record.address is not None]
+    # A port whose proxy failed was never tried, so it is no evidence about the host.
+    probed = [item for item in context.views
+              if item.record.address is not None and item.error != ErrorClass.PROXY_FAILED]
     if not probed or any(item.reachable for item in probed):
         return
     errors = ", ".join(sorted({str(item.error) for item in probed}))
@@ -59,3 +62,28 @@ def port25_filtered(context: HostContext) -> Iterator[Finding]:
                if item.record.port in SUBMISSION_PORTS and item.banner is not None]
     if blocked and working:
         yield at(working[0], "port.submission_only", error_line(blocked[0]))
+
+
+def proxy_failed(context: HostContext) -> Iterator[Finding]:
+    """Report the ports that were never tried because the SOCKS proxy failed, once per host."""
+    failed = [item for item in context.views if item.error == ErrorClass.PROXY_FAILED]
+    if not failed:
+        return
+    ports = ", ".join(str(port) for port in sorted({item.record.port for item in failed}))
+    evidence = tuple(line for item in failed for line in error_line(item))
+    proxy = _proxy_of(failed[0]) or str(context.config.get("proxy"))
+    params = {"proxy": proxy, "ports": ports, "detail": failed[0].error_detail}
+    yield Finding("proxy.failed", context.host.host, params, evidence=evidence)
+
+
+_PROXY_NOTE = "via proxy "
+"""Start of the note that ``SmtpConnection.open`` records before it connects through a proxy."""
+
+
+def _proxy_of(item: EndpointView) -> str | None:
+    """Return the proxy URL noted in the endpoint's transcript (password masked), or None without a note."""
+    for event in item.record.events:
+        text = event.get("text") or ""
+        if event["kind"] == "note" and event["step"] == "connect" and text.startswith(_PROXY_NOTE):
+            return str(text.removeprefix(_PROXY_NOTE))
+    return None
