@@ -6,9 +6,11 @@ them in the report language, so a zh-CN detail contains no English problem sente
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import pickle
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
@@ -27,16 +29,19 @@ from smtplab.i18n import N_, catalog_file
 from domainlab import DomainLab, finding
 
 ZH = "zh-CN"
-PARSER_MODULES = (
-    "smtplab/domain/problem.py",
-    "smtplab/domain/spf.py",
-    "smtplab/domain/dmarc.py",
-    "smtplab/domain/dkim.py",
-    "smtplab/domain/mtasts.py",
-    "smtplab/domain/tlsrpt.py",
-    "smtplab/domain/dane.py",
-    "smtplab/domain/rules.py",
-)
+EXTRACT_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "extract_messages.py"
+
+
+def _parser_modules() -> tuple[str, ...]:
+    """The domain modules whose N_ strings the message extraction reads."""
+    spec = importlib.util.spec_from_file_location("extract_messages", EXTRACT_SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return tuple(path for path in module.PYTHON_SOURCES if path.startswith("smtplab/domain/"))
+
+
+PARSER_MODULES = _parser_modules()
 
 # Records with several problems each, one or more per parser family.
 SPF_TEXTS = (
