@@ -23,8 +23,11 @@ from domainlab import DomainLab, codes
 
 @dataclass(frozen=True)
 class Probe:
-    """One domain probe; ``untrusted`` probes with a trust store that lacks the lab CA,
-    ``chainless`` records no certificate chain, as on a Python that cannot read it."""
+    """One domain probe and how it runs.
+
+    ``untrusted`` probes with a trust store that lacks the lab CA. ``chainless`` records no
+    certificate chain, as on a Python that cannot read it.
+    """
 
     domain: str
     selectors: tuple[str, ...] = ()

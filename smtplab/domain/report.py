@@ -15,7 +15,7 @@ import jinja2
 from smtplab.diagnosis.severity import Severity
 from smtplab.domain.posture import DomainPosture
 from smtplab.i18n import check_language, translations
-from smtplab.report.templating import markdown_cell, markdown_text
+from smtplab.report.templating import html_cell, markdown_cell, markdown_text
 from smtplab.report.words import Phrases
 
 MAX_VALUE_CHARS = 120
@@ -57,7 +57,7 @@ def _environment(lang: str, *, html: bool) -> jinja2.Environment:
     )
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
-    env.filters["cell"] = _html_cell if html else markdown_cell
+    env.filters["cell"] = html_cell if html else markdown_cell
     env.filters["as_text"] = str if html else markdown_text
     env.filters["yesno"] = _yes_no
     phrases = Phrases(lang)
@@ -132,7 +132,3 @@ def _yes_no(value: Any) -> str:
     if value is None:
         return "–"
     return "✓" if value else "✗"
-
-
-def _html_cell(value: Any) -> str:
-    return "–" if value is None or value == "" else str(value)

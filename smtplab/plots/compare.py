@@ -95,7 +95,12 @@ def _row(key: EndpointKey, phase: str | None, aspect: str, item: str | None, bef
          after: str | None) -> dict[str, Any] | None:
     if before == after:
         return None
-    change = "appeared" if before is None else "disappeared" if after is None else "changed"
+    if before is None:
+        change = "appeared"
+    elif after is None:
+        change = "disappeared"
+    else:
+        change = "changed"
     host, address, port = key
     return {"host": host, "address": address, "port": port, "phase": phase, "aspect": aspect,
             "item": item, "change": change, "before": before, "after": after}

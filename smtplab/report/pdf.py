@@ -47,7 +47,7 @@ class _ScreenCssFilter(logging.Filter):
     """Drop WeasyPrint's warnings about the style sheet's rules for screens.
 
     The report's CSS serves browsers too: WeasyPrint ignores what it does not support
-    (overflow-x, print-color-adjust, width media queries) and says so on every run.
+    (overflow-x, print-color-adjust, width media queries) and logs a warning on every run.
     Other warnings, such as a missing font, still pass.
     """
 

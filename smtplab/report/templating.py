@@ -106,13 +106,15 @@ def _html_filters() -> dict[str, Callable[..., Any]]:
     def note(value: Any) -> Markup:
         return Markup('<span class="note">{}</span>').format(value)
 
-    def cell(value: Any) -> str:
-        return "–" if value is None or value == "" else str(value)
-
     def as_text(value: Any) -> str:
         return str(value)  # autoescaping already makes it text
 
-    return {"code": code, "bold": bold, "note": note, "cell": cell, "as_text": as_text}
+    return {"code": code, "bold": bold, "note": note, "cell": html_cell, "as_text": as_text}
+
+
+def html_cell(value: Any) -> str:
+    """Format a value as an HTML table cell's text, with "–" for None or empty text (autoescaped later)."""
+    return "–" if value is None or value == "" else str(value)
 
 
 def markdown_text(value: Any) -> str:
